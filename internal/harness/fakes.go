@@ -1,0 +1,165 @@
+package harness
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// fakeID is a stable identifier derived from a resource's type and name.
+func fakeID(prefix, typ, name string) string {
+	sum := sha256.Sum256([]byte(typ + "/" + name))
+
+	return prefix + hex.EncodeToString(sum[:])[:17]
+}
+
+// service is the AWS service part of a type token ("aws:rds/instance:…").
+func service(typ string) string {
+	_, rest, _ := strings.Cut(typ, ":")
+	svc, _, _ := strings.Cut(rest, "/")
+
+	return svc
+}
+
+// arn fakes the ARN AWS gives a resource of typ named name.
+func (m *Mocks) arn(typ, name string) string {
+	svc := service(typ)
+	kind := typ[strings.LastIndex(typ, ":")+1:]
+	switch svc {
+	case "iam":
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", m.Account, strings.ToLower(kind), name)
+	case "s3":
+		return "arn:aws:s3:::" + name
+	case "cloudfront":
+		return fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", m.Account,
+			fakeID("E", typ, name))
+	case "cloudwatch":
+		if strings.HasPrefix(kind, "Log") {
+			return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.Region, m.Account, name)
+		}
+	case "kms":
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.Region, m.Account, fakeID("", typ, name))
+	case "sns":
+		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.Region, m.Account, name)
+	}
+
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, m.Region, m.Account,
+		strings.ToLower(kind), name)
+}
+
+// fake returns the ID and state AWS would report for a new resource: its
+// inputs plus the computed attributes the program reads.
+func (m *Mocks) fake(args pulumi.MockResourceArgs) (string, resource.PropertyMap) {
+	typ, name := args.TypeToken, args.Name
+	state := args.Inputs.Copy()
+	set := func(k string, v any) {
+		if _, ok := state[resource.PropertyKey(k)]; !ok {
+			state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	if !args.Custom {
+		return "", m.fakeComponent(typ, name, state)
+	}
+
+	id := fakeID("", typ, name)
+	set("arn", m.arn(typ, name))
+	set("name", name)
+
+	switch typ {
+	case "aws:kms/key:Key":
+		id = fakeID("", typ, name)
+		set("keyId", id)
+	case "aws:ec2/securityGroup:SecurityGroup":
+		id = fakeID("sg-", typ, name)
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		id = fakeID("vpce-", typ, name)
+		set("prefixListId", fakeID("pl-", typ, name))
+	case "aws:secretsmanager/secret:Secret":
+		id = m.arn(typ, name)
+	case "aws:iam/role:Role":
+		id = name
+	case "aws:cloudwatch/logGroup:LogGroup":
+		id = name
+	}
+
+	return id, state
+}
+
+// fakeComponent gives remote components (awsx) the outputs the real
+// component returns; local components need none.
+func (m *Mocks) fakeComponent(typ, name string, state resource.PropertyMap) resource.PropertyMap {
+	if typ != "awsx:ec2:Vpc" {
+		return state
+	}
+	ids := func(kind string, n int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = fakeID("subnet-", typ, fmt.Sprintf("%s-%s-%d", name, kind, i+1))
+		}
+
+		return out
+	}
+	zones := 3
+	if az, ok := state["availabilityZoneNames"]; ok && az.IsArray() {
+		zones = len(az.ArrayValue())
+	}
+	state["vpcId"] = resource.NewPropertyValue(fakeID("vpc-", typ, name))
+	state["publicSubnetIds"] = resource.NewPropertyValue(ids("public", zones))
+	state["privateSubnetIds"] = resource.NewPropertyValue(ids("private", zones))
+	state["isolatedSubnetIds"] = resource.NewPropertyValue([]any{})
+
+	return state
+}
+
+// Call implements [pulumi.MockResourceMonitor]: it answers the invokes the
+// program makes. An invoke it does not know is an error, so a new data
+// source is noticed rather than silently faked.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	out := func(v map[string]any) (resource.PropertyMap, error) {
+		return resource.NewPropertyMapFromMap(v), nil
+	}
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return out(map[string]any{
+			"accountId": m.Account,
+			"arn":       fmt.Sprintf("arn:aws:iam::%s:user/preview", m.Account),
+			"userId":    "AIDAPREVIEW",
+			"id":        m.Account,
+		})
+	case "aws:index/getRegion:getRegion":
+		return out(map[string]any{"name": m.Region, "id": m.Region})
+	case "aws:index/getPartition:getPartition":
+		return out(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"})
+	case "aws:ec2/getRouteTables:getRouteTables":
+		// The route tables awsx creates for the private subnets, one per zone.
+		ids := make([]any, 3)
+		for i := range ids {
+			ids[i] = fakeID("rtb-", args.Token, fmt.Sprintf("private-%d", i+1))
+		}
+
+		return out(map[string]any{"ids": ids, "id": "route-tables"})
+	case "aws:secretsmanager/getRandomPassword:getRandomPassword":
+		return out(map[string]any{
+			"randomPassword": fakePassword(args.Args),
+			"id":             "random",
+		})
+	}
+
+	return nil, fmt.Errorf("the preview harness does not answer invoke %s", args.Token)
+}
+
+// fakePassword returns a password of the requested length made only of
+// characters the request allows.
+func fakePassword(args resource.PropertyMap) string {
+	n := 32
+	if v, ok := args["passwordLength"]; ok && v.IsNumber() {
+		n = int(v.NumberValue())
+	}
+	const alphabet = "Abcdefghij0123456789KLMNOPqrstuvwxyz"
+
+	return strings.Repeat(alphabet, n/len(alphabet)+1)[:n]
+}

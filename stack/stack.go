@@ -1,0 +1,80 @@
+// Package stack composes the socialflow components into one stack. Both
+// main.go and the offline preview run [New], so a preview shows exactly
+// what `pulumi up` would register.
+package stack
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/socialflow/socialflow-infra/components"
+	"github.com/socialflow/socialflow-infra/config"
+)
+
+// New registers every resource of the stack described by cfg and returns
+// the stack outputs. cfg must come from [config.Load], which has already
+// rejected invalid settings.
+func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
+	identity, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	name := cfg.Name()
+
+	keyDeletionWindow := 7
+	if cfg.Protect {
+		keyDeletionWindow = 30
+	}
+	secrets, err := components.NewSecrets(ctx, name, &components.SecretsArgs{
+		AccountID:             identity.AccountId,
+		Region:                cfg.Region,
+		RecoveryWindowDays:    cfg.SecretRecoveryWindowDays,
+		KeyDeletionWindowDays: keyDeletionWindow,
+		Protect:               cfg.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	network, err := components.NewNetwork(ctx, name, &components.NetworkArgs{
+		Region:             cfg.Region,
+		VpcCidr:            cfg.Network.VpcCidr,
+		AvailabilityZones:  cfg.Network.AvailabilityZones,
+		PublicSubnetCidrs:  cfg.Network.PublicSubnetCidrs,
+		PrivateSubnetCidrs: cfg.Network.PrivateSubnetCidrs,
+		SingleNat:          cfg.Network.NatGateways == config.NatSingle,
+		LogRetentionDays:   cfg.LogRetentionDays,
+		KeyArn:             secrets.KeyArn,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	groups, err := components.NewSecurityGroups(ctx, name, &components.SecurityGroupsArgs{
+		VpcID: network.VpcID,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	secretArns := pulumi.StringMap{}
+	for k, v := range secrets.Arns {
+		secretArns[k] = v
+	}
+
+	return pulumi.Map{
+		"vpcId":            network.VpcID,
+		"publicSubnetIds":  network.PublicSubnetIDs,
+		"privateSubnetIds": network.PrivateSubnetIDs,
+		"securityGroupIds": pulumi.StringMap{
+			"alb":      groups.AlbID,
+			"app":      groups.AppID,
+			"postgres": groups.PostgresID,
+			"redis":    groups.RedisID,
+		},
+		"kmsKeyArn":  secrets.KeyArn,
+		"secretArns": secretArns,
+	}, nil
+}
