@@ -18,11 +18,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/socialflow/socialflow-infra/config"
-	"github.com/socialflow/socialflow-infra/internal/harness"
-	"github.com/socialflow/socialflow-infra/stack"
+	"github.com/socialflow/socialflow-infra/internal/offline"
 )
 
 func main() {
@@ -45,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	result, err := Preview(*dir, *stackName)
+	result, err := offline.Run(*dir, *stackName)
 	var cfgErr *config.Error
 	switch {
 	case errors.As(err, &cfgErr):
@@ -72,30 +69,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 	writeTree(stdout, result)
 
 	return 0
-}
-
-// Preview loads dir/Pulumi.<stackName>.yaml as the Pulumi CLI would, validates
-// it and runs the program under mocks.
-func Preview(dir, stackName string) (*harness.Result, error) {
-	project, err := harness.ProjectName(dir)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := harness.StackConfig(dir, project, stackName)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.Load(raw)
-	if err != nil {
-		return nil, err
-	}
-	mocks := harness.NewMocks(cfg.Region)
-	result, err := harness.Run(project, stackName, mocks, func(ctx *pulumi.Context) (pulumi.Map, error) {
-		return stack.New(ctx, cfg)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("running the program: %w", err)
-	}
-
-	return result, nil
 }

@@ -1,0 +1,46 @@
+package components_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialflow/socialflow-infra/internal/harness"
+)
+
+// runComponent runs program under the mock harness as stack "test" and
+// fails the test if the program fails.
+func runComponent(t *testing.T, program func(ctx *pulumi.Context) error) *harness.Result {
+	t.Helper()
+
+	result, err := harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		return pulumi.Map{}, program(ctx)
+	})
+	require.NoError(t, err)
+
+	return result
+}
+
+// only returns the single resource of typ, failing if there is not exactly one.
+func only(t *testing.T, r *harness.Result, typ string) *harness.Resource {
+	t.Helper()
+
+	all := r.OfType(typ)
+	require.Len(t, all, 1, "resources of type %s", typ)
+
+	return all[0]
+}
+
+// document decodes a JSON policy (or any JSON document) input.
+func document(t *testing.T, res *harness.Resource, key string) map[string]any {
+	t.Helper()
+
+	s, ok := res.Inputs[key].(string)
+	require.True(t, ok, "%s.%s is a JSON string, got %#v", res.Name, key, res.Inputs[key])
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(s), &doc))
+
+	return doc
+}
