@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/socialflow/socialflow-infra/internal/harness"
 )
@@ -15,9 +16,10 @@ import (
 func runComponent(t *testing.T, program func(ctx *pulumi.Context) error) *harness.Result {
 	t.Helper()
 
-	result, err := harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
-		return pulumi.Map{}, program(ctx)
-	})
+	result, err := harness.Run("socialflow", "test", nil,
+		func(ctx *pulumi.Context) (pulumi.Map, error) {
+			return pulumi.Map{}, program(ctx)
+		})
 	require.NoError(t, err)
 
 	return result

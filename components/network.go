@@ -59,7 +59,8 @@ func NewNetwork(
 	ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption,
 ) (*Network, error) {
 	c := &Network{}
-	if err := ctx.RegisterComponentResource("socialflow:index:Network", name, c, opts...); err != nil {
+	err := ctx.RegisterComponentResource("socialflow:index:Network", name, c, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("registering network component: %w", err)
 	}
 	parent := pulumi.Parent(c)
@@ -80,8 +81,16 @@ func NewNetwork(
 		EnableDnsSupport:      pulumi.Bool(true),
 		SubnetStrategy:        &layout,
 		SubnetSpecs: []ec2.SubnetSpecArgs{
-			{Type: ec2.SubnetTypePublic, Name: pulumi.StringRef("public"), CidrBlocks: args.PublicSubnetCidrs},
-			{Type: ec2.SubnetTypePrivate, Name: pulumi.StringRef("private"), CidrBlocks: args.PrivateSubnetCidrs},
+			{
+				Type:       ec2.SubnetTypePublic,
+				Name:       pulumi.StringRef("public"),
+				CidrBlocks: args.PublicSubnetCidrs,
+			},
+			{
+				Type:       ec2.SubnetTypePrivate,
+				Name:       pulumi.StringRef("private"),
+				CidrBlocks: args.PrivateSubnetCidrs,
+			},
 		},
 		NatGateways: &ec2.NatGatewayConfigurationArgs{Strategy: strategy},
 	}, parent)
@@ -91,11 +100,13 @@ func NewNetwork(
 
 	// AWS creates a default security group that lets members talk to each
 	// other and reach anywhere; adopting it with no rules removes them.
-	if _, err := awsec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &awsec2.DefaultSecurityGroupArgs{
-		VpcId:   vpc.VpcId,
-		Ingress: awsec2.DefaultSecurityGroupIngressArray{},
-		Egress:  awsec2.DefaultSecurityGroupEgressArray{},
-	}, parent); err != nil {
+	_, err = awsec2.NewDefaultSecurityGroup(ctx, name+"-default-sg",
+		&awsec2.DefaultSecurityGroupArgs{
+			VpcId:   vpc.VpcId,
+			Ingress: awsec2.DefaultSecurityGroupIngressArray{},
+			Egress:  awsec2.DefaultSecurityGroupEgressArray{},
+		}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("emptying default security group: %w", err)
 	}
 

@@ -46,7 +46,8 @@ var AppSecrets = []SecretSpec{
 }
 
 // RedisAuthTokenKey is the [AppSecrets] entry holding the Redis AUTH token.
-const RedisAuthTokenKey = "redis-auth-token"
+// It names the entry; the token itself is only ever in Secrets Manager.
+const RedisAuthTokenKey = "redis-auth-token" //nolint:gosec // a name, not a credential
 
 // PlaceholderValue is the first version of a secret an operator sets, so
 // tasks start before the real value is in place.
@@ -89,7 +90,8 @@ func NewSecrets(
 	ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pulumi.ResourceOption,
 ) (*Secrets, error) {
 	c := &Secrets{Arns: map[string]pulumi.StringOutput{}}
-	if err := ctx.RegisterComponentResource("socialflow:index:Secrets", name, c, opts...); err != nil {
+	err := ctx.RegisterComponentResource("socialflow:index:Secrets", name, c, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("registering secrets component: %w", err)
 	}
 	parent := pulumi.Parent(c)

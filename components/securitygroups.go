@@ -42,7 +42,8 @@ func NewSecurityGroups(
 	ctx *pulumi.Context, name string, args *SecurityGroupsArgs, opts ...pulumi.ResourceOption,
 ) (*SecurityGroups, error) {
 	c := &SecurityGroups{}
-	if err := ctx.RegisterComponentResource("socialflow:index:SecurityGroups", name, c, opts...); err != nil {
+	err := ctx.RegisterComponentResource("socialflow:index:SecurityGroups", name, c, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("registering security groups component: %w", err)
 	}
 	parent := pulumi.Parent(c)
@@ -141,25 +142,27 @@ func (r sgRule) create(ctx *pulumi.Context, prefix string, parent pulumi.Resourc
 
 	var err error
 	if r.egress {
-		_, err = vpc.NewSecurityGroupEgressRule(ctx, prefix+"-"+r.name, &vpc.SecurityGroupEgressRuleArgs{
-			SecurityGroupId:           r.group,
-			IpProtocol:                pulumi.String("tcp"),
-			FromPort:                  pulumi.Int(r.port),
-			ToPort:                    pulumi.Int(r.port),
-			CidrIpv4:                  cidr,
-			ReferencedSecurityGroupId: peer,
-			Description:               pulumi.String(r.description),
-		}, parent)
+		_, err = vpc.NewSecurityGroupEgressRule(ctx, prefix+"-"+r.name,
+			&vpc.SecurityGroupEgressRuleArgs{
+				SecurityGroupId:           r.group,
+				IpProtocol:                pulumi.String("tcp"),
+				FromPort:                  pulumi.Int(r.port),
+				ToPort:                    pulumi.Int(r.port),
+				CidrIpv4:                  cidr,
+				ReferencedSecurityGroupId: peer,
+				Description:               pulumi.String(r.description),
+			}, parent)
 	} else {
-		_, err = vpc.NewSecurityGroupIngressRule(ctx, prefix+"-"+r.name, &vpc.SecurityGroupIngressRuleArgs{
-			SecurityGroupId:           r.group,
-			IpProtocol:                pulumi.String("tcp"),
-			FromPort:                  pulumi.Int(r.port),
-			ToPort:                    pulumi.Int(r.port),
-			CidrIpv4:                  cidr,
-			ReferencedSecurityGroupId: peer,
-			Description:               pulumi.String(r.description),
-		}, parent)
+		_, err = vpc.NewSecurityGroupIngressRule(ctx, prefix+"-"+r.name,
+			&vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId:           r.group,
+				IpProtocol:                pulumi.String("tcp"),
+				FromPort:                  pulumi.Int(r.port),
+				ToPort:                    pulumi.Int(r.port),
+				CidrIpv4:                  cidr,
+				ReferencedSecurityGroupId: peer,
+				Description:               pulumi.String(r.description),
+			}, parent)
 	}
 	if err != nil {
 		return fmt.Errorf("creating security group rule %s: %w", r.name, err)

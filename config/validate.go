@@ -50,10 +50,11 @@ func validate(c *Config, p *Problems) {
 }
 
 var (
-	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
-	dbNamePattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
-	digestPattern   = regexp.MustCompile(`^[^@\s]+@sha256:[0-9a-f]{64}$`)
-	acmCertPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	dbNamePattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
+	digestPattern  = regexp.MustCompile(`^[^@\s]+@sha256:[0-9a-f]{64}$`)
+	acmCertPattern = regexp.MustCompile(
+		`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$`)
 	hostnamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
 

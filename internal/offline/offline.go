@@ -46,9 +46,10 @@ func Run(dir, stackName string) (*harness.Result, error) {
 // RunConfig runs the program for an already validated configuration.
 func RunConfig(project, stackName string, cfg *config.Config) (*harness.Result, error) {
 	mocks := harness.NewMocks(cfg.Region)
-	result, err := harness.Run(project, stackName, mocks, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	program := func(ctx *pulumi.Context) (pulumi.Map, error) {
 		return stack.New(ctx, cfg)
-	})
+	}
+	result, err := harness.Run(project, stackName, mocks, program)
 	if err != nil {
 		return nil, fmt.Errorf("running the program: %w", err)
 	}
