@@ -44,8 +44,9 @@ const (
 	PostgresMaintenanceWindow = "sun:04:00-sun:04:30"
 )
 
-// maxEffectiveCacheGiB caps effective_cache_size: the app's working set is
-// far smaller than the larger classes' memory.
+// maxEffectiveCacheGiB caps effective_cache_size at the production sizing;
+// smaller classes get half their memory, leaving the rest to PostgreSQL's
+// own buffers and connections.
 const maxEffectiveCacheGiB = 3
 
 // rdsIdentifier is what RDS accepts as an instance identifier (1 to 63
@@ -159,7 +160,8 @@ func NewPostgres(
 			"letters, digits and single hyphens, starting with a letter", name)
 	}
 	c := &Postgres{}
-	if err := ctx.RegisterComponentResource("socialflow:index:Postgres", name, c, opts...); err != nil {
+	err := ctx.RegisterComponentResource("socialflow:index:Postgres", name, c, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("registering postgres component: %w", err)
 	}
 	parent := pulumi.Parent(c)

@@ -108,10 +108,12 @@ func NewRedis(
 		!cacheIdentifier.MatchString(name) {
 		return nil, fmt.Errorf("creating redis %q: a replication group ID is up to %d "+
 			"lower-case letters, digits and single hyphens including Pulumi's %d-character "+
-			"suffix, starting with a letter", name, MaxReplicationGroupIDLength, AutoNameSuffixLength)
+			"suffix, starting with a letter",
+			name, MaxReplicationGroupIDLength, AutoNameSuffixLength)
 	}
 	c := &Redis{}
-	if err := ctx.RegisterComponentResource("socialflow:index:Redis", name, c, opts...); err != nil {
+	err := ctx.RegisterComponentResource("socialflow:index:Redis", name, c, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("registering redis component: %w", err)
 	}
 	parent := pulumi.Parent(c)

@@ -333,7 +333,8 @@ func TestPostgresExportsLogsToEncryptedGroupsWithRetentionCreatedFirst(t *testin
 			assert.LessOrEqual(t, len(identifier), 63)
 			assert.NotContains(t, db.Inputs, "identifierPrefix")
 
-			assert.Equal(t, []any{"postgresql", "upgrade"}, db.Inputs["enabledCloudwatchLogsExports"])
+			assert.Equal(t, []string{"postgresql", "upgrade"},
+				stringList(t, db.Inputs["enabledCloudwatchLogsExports"]))
 			for _, export := range []string{"postgresql", "upgrade"} {
 				group := one(t, r, logGroup, identifier+"-"+export)
 				assert.Equal(t, "/aws/rds/instance/"+identifier+"/"+export, group.Inputs["name"])
@@ -354,7 +355,8 @@ func TestPostgresIsReachableOnlyFromThePrivateSubnetsWithIAMAuth(t *testing.T) {
 			groups := r.Outputs["securityGroupIds"].(map[string]string)
 
 			assert.Equal(t, subnets.Name, db.Inputs["dbSubnetGroupName"])
-			assert.Equal(t, r.Outputs["privateSubnetIds"], stringList(t, subnets.Inputs["subnetIds"]))
+			assert.Equal(t, r.Outputs["privateSubnetIds"],
+				stringList(t, subnets.Inputs["subnetIds"]))
 			assert.Equal(t, false, db.Inputs["publiclyAccessible"])
 			assert.Equal(t, []string{groups["postgres"]},
 				stringList(t, db.Inputs["vpcSecurityGroupIds"]))
@@ -492,7 +494,8 @@ func TestRedisLivesInThePrivateSubnets(t *testing.T) {
 			groups := r.Outputs["securityGroupIds"].(map[string]string)
 
 			assert.Equal(t, subnets.Name, c.Inputs["subnetGroupName"])
-			assert.Equal(t, r.Outputs["privateSubnetIds"], stringList(t, subnets.Inputs["subnetIds"]))
+			assert.Equal(t, r.Outputs["privateSubnetIds"],
+				stringList(t, subnets.Inputs["subnetIds"]))
 			assert.Equal(t, []string{groups["redis"]}, stringList(t, c.Inputs["securityGroupIds"]))
 		})
 	}
