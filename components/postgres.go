@@ -11,6 +11,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// PostgresMaxConnections is max_connections, for alarms on connection
+// counts.
+const PostgresMaxConnections = 200
+
 // PostgresUsername is the master user RDS creates; its password lives only
 // in the Secrets Manager secret RDS manages.
 const PostgresUsername = "socialflow_admin"
@@ -107,7 +111,7 @@ type DBParameter struct {
 func PostgresParameters(memGiB int) []DBParameter {
 	return []DBParameter{
 		{"shared_preload_libraries", "pg_stat_statements", ApplyPendingReboot},
-		{"max_connections", "200", ApplyPendingReboot},
+		{"max_connections", strconv.Itoa(PostgresMaxConnections), ApplyPendingReboot},
 		{"work_mem", strconv.Itoa(16 * 1024), ApplyImmediate},
 		{"maintenance_work_mem", strconv.Itoa(512 * 1024), ApplyImmediate},
 		{"effective_cache_size", strconv.Itoa(effectiveCachePages(memGiB)), ApplyImmediate},

@@ -13,8 +13,6 @@ import (
 	"github.com/socialflow/socialflow-infra/internal/harness"
 )
 
-const testKeyArn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
 func postgresArgs(memGiB int) *components.PostgresArgs {
 	return &components.PostgresArgs{
 		EngineVersion:         "15",

@@ -96,6 +96,19 @@ type Redis struct {
 	ReplicationGroupID pulumi.StringOutput `pulumi:"replicationGroupId"`
 	// MemberClusters are the node IDs ElastiCache reports metrics by.
 	MemberClusters pulumi.StringArrayOutput `pulumi:"memberClusters"`
+
+	nodes int
+}
+
+// MemberClusterIDs returns one input per node, for alarms that need their
+// count while the program runs.
+func (c *Redis) MemberClusterIDs() []pulumi.StringInput {
+	ids := make([]pulumi.StringInput, c.nodes)
+	for i := range ids {
+		ids[i] = c.MemberClusters.Index(pulumi.Int(i))
+	}
+
+	return ids
 }
 
 // NewRedis creates the replication group, its logs and its URL secret. name
@@ -111,7 +124,7 @@ func NewRedis(
 			"suffix, starting with a letter",
 			name, MaxReplicationGroupIDLength, AutoNameSuffixLength)
 	}
-	c := &Redis{}
+	c := &Redis{nodes: args.Nodes}
 	err := ctx.RegisterComponentResource("socialflow:index:Redis", name, c, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("registering redis component: %w", err)

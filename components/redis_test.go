@@ -108,6 +108,31 @@ func TestRedisReportsOneMemberClusterPerNode(t *testing.T) {
 	}
 }
 
+func TestRedisMemberClusterIDsListEveryNodeForAlarms(t *testing.T) {
+	result, err := harness.Run("socialflow", "test", nil,
+		func(ctx *pulumi.Context) (pulumi.Map, error) {
+			c, err := components.NewRedis(ctx, "test-redis", redisArgs(3))
+			if err != nil {
+				return nil, err
+			}
+			out := pulumi.Map{"all": c.MemberClusters}
+			for i, id := range c.MemberClusterIDs() {
+				out[fmt.Sprint(i)] = id
+			}
+
+			return out, nil
+		})
+	require.NoError(t, err)
+
+	all, ok := result.Outputs["all"].([]string)
+	require.True(t, ok, "member clusters are a list")
+	require.Len(t, all, 3)
+	for i, id := range all {
+		assert.Equal(t, id, result.Outputs[fmt.Sprint(i)])
+	}
+	assert.NotContains(t, result.Outputs, "3")
+}
+
 func TestRedisParameterGroupFamilyFollowsTheMajorVersion(t *testing.T) {
 	for _, version := range []string{"7.0", "7.1"} {
 		t.Run(version, func(t *testing.T) {

@@ -8,14 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialflow/socialflow-infra/internal/harness"
-	"github.com/socialflow/socialflow-infra/internal/offline"
 )
 
 const (
@@ -80,28 +78,6 @@ var matrix = []dataMatrix{
 	},
 }
 
-var (
-	runsMu sync.Mutex
-	runs   = map[string]*harness.Result{}
-)
-
-// runStack runs the real stack file once per test binary and shares the
-// result, which tests only read.
-func runStack(t *testing.T, stackName string) *harness.Result {
-	t.Helper()
-
-	runsMu.Lock()
-	defer runsMu.Unlock()
-	if r, ok := runs[stackName]; ok {
-		return r
-	}
-	r, err := offline.Run("..", stackName)
-	require.NoError(t, err)
-	runs[stackName] = r
-
-	return r
-}
-
 // one returns the single resource of typ named name.
 func one(t *testing.T, r *harness.Result, typ, name string) *harness.Resource {
 	t.Helper()
@@ -157,9 +133,13 @@ func customerKey(t *testing.T, r *harness.Result) string {
 }
 
 func TestPostgresSizingFollowsTheEnvironmentMatrix(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			db := dbOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			db := dbOf(t, preview(t, m.stack), m.stack)
 
 			assert.Equal(t, "postgres", db.Inputs["engine"])
 			assert.Equal(t, "15", db.Inputs["engineVersion"], "major version only")
@@ -175,9 +155,13 @@ func TestPostgresSizingFollowsTheEnvironmentMatrix(t *testing.T) {
 }
 
 func TestPostgresGp3BelowFourHundredGBSetsNoIopsOrThroughput(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			db := dbOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			db := dbOf(t, preview(t, m.stack), m.stack)
 			require.Less(t, db.Inputs["allocatedStorage"], 400.0,
 				"below 400 GB gp3 takes neither setting")
 
@@ -188,9 +172,13 @@ func TestPostgresGp3BelowFourHundredGBSetsNoIopsOrThroughput(t *testing.T) {
 }
 
 func TestPostgresGuardsAgainstLossWhereTheStackAsks(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			db := dbOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			db := dbOf(t, preview(t, m.stack), m.stack)
 
 			assert.Equal(t, m.deletionProtection, db.Inputs["deletionProtection"])
 			assert.Equal(t, !m.finalSnapshot, db.Inputs["skipFinalSnapshot"])
@@ -219,9 +207,13 @@ type wantParameter struct {
 }
 
 func TestPostgresParametersAreIntegersInTheirOwnUnitAndStaticOnesApplyOnReboot(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
 			group := one(t, r, rdsParamGroup, "socialflow-"+m.stack+"-db-params")
 			// The harness names auto-named resources by their logical name.
@@ -262,9 +254,13 @@ func TestPostgresParametersAreIntegersInTheirOwnUnitAndStaticOnesApplyOnReboot(t
 }
 
 func TestPostgresEncryptsEverythingWithTheCustomerKeyArn(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
 			key := customerKey(t, r)
 
@@ -280,9 +276,13 @@ func TestPostgresEncryptsEverythingWithTheCustomerKeyArn(t *testing.T) {
 }
 
 func TestPostgresHasPerformanceInsightsAndEnhancedMonitoring(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
 
 			// RDS for PostgreSQL has no instance class restriction for
@@ -320,9 +320,13 @@ func TestPostgresHasPerformanceInsightsAndEnhancedMonitoring(t *testing.T) {
 }
 
 func TestPostgresExportsLogsToEncryptedGroupsWithRetentionCreatedFirst(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
 			key := customerKey(t, r)
 
@@ -347,9 +351,13 @@ func TestPostgresExportsLogsToEncryptedGroupsWithRetentionCreatedFirst(t *testin
 }
 
 func TestPostgresIsReachableOnlyFromThePrivateSubnetsWithIAMAuth(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
 			subnets := one(t, r, rdsSubnetGroup, "socialflow-"+m.stack+"-db-subnets")
 			groups := r.Outputs["securityGroupIds"].(map[string]string)
@@ -368,9 +376,13 @@ func TestPostgresIsReachableOnlyFromThePrivateSubnetsWithIAMAuth(t *testing.T) {
 }
 
 func TestPostgresMasterPasswordIsManagedByRDS(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
 
 			assert.Equal(t, true, db.Inputs["manageMasterUserPassword"])
@@ -386,9 +398,13 @@ func TestPostgresMasterPasswordIsManagedByRDS(t *testing.T) {
 }
 
 func TestRedisSizingFollowsTheEnvironmentMatrix(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			c := cacheOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			c := cacheOf(t, preview(t, m.stack), m.stack)
 
 			assert.Equal(t, "redis", c.Inputs["engine"])
 			assert.Equal(t, "7.1", c.Inputs["engineVersion"])
@@ -403,9 +419,13 @@ func TestRedisSizingFollowsTheEnvironmentMatrix(t *testing.T) {
 }
 
 func TestRedisFailoverAndMultiAzNeedTwoNodes(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			c := cacheOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			c := cacheOf(t, preview(t, m.stack), m.stack)
 
 			if c.Inputs["numCacheClusters"].(float64) < 2 {
 				assert.Equal(t, false, c.Inputs["automaticFailoverEnabled"])
@@ -419,9 +439,13 @@ func TestRedisFailoverAndMultiAzNeedTwoNodes(t *testing.T) {
 }
 
 func TestRedisReplicationGroupIDFitsWithPulumiSuffix(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			c := cacheOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			c := cacheOf(t, preview(t, m.stack), m.stack)
 
 			assert.NotContains(t, c.Inputs, "replicationGroupId", "Pulumi names the group")
 			// Pulumi appends "-" and seven characters; ElastiCache allows 40.
@@ -432,9 +456,13 @@ func TestRedisReplicationGroupIDFitsWithPulumiSuffix(t *testing.T) {
 }
 
 func TestRedisEncryptsAtRestWithTheKeyArnAndInTransitBehindAnAuthToken(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
 
 			assert.Equal(t, true, c.Inputs["atRestEncryptionEnabled"])
@@ -450,12 +478,16 @@ func TestRedisEncryptsAtRestWithTheKeyArnAndInTransitBehindAnAuthToken(t *testin
 }
 
 func TestRedisAuthTokenMeetsElastiCacheRules(t *testing.T) {
+	t.Parallel()
+
 	// ElastiCache takes 16 to 128 printable characters; of the punctuation
 	// only !&#$^<>- is allowed, so never @, " or /.
 	allowed := regexp.MustCompile(`^[A-Za-z0-9!&#$^<>-]{16,128}$`)
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			token, ok := cacheOf(t, runStack(t, m.stack), m.stack).Raw("authToken").(string)
+			t.Parallel()
+
+			token, ok := cacheOf(t, preview(t, m.stack), m.stack).Raw("authToken").(string)
 			require.True(t, ok, "the token is a string")
 
 			assert.Regexp(t, allowed, token)
@@ -468,9 +500,13 @@ func TestRedisAuthTokenMeetsElastiCacheRules(t *testing.T) {
 }
 
 func TestRedisParameterGroupEvictsLRUAndClosesIdleClients(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
 			group := one(t, r, cacheParamGroup, "socialflow-"+m.stack+"-redis-params")
 
@@ -486,9 +522,13 @@ func TestRedisParameterGroupEvictsLRUAndClosesIdleClients(t *testing.T) {
 }
 
 func TestRedisLivesInThePrivateSubnets(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
 			subnets := one(t, r, cacheSubnetGroup, "socialflow-"+m.stack+"-redis-subnets")
 			groups := r.Outputs["securityGroupIds"].(map[string]string)
@@ -502,9 +542,13 @@ func TestRedisLivesInThePrivateSubnets(t *testing.T) {
 }
 
 func TestRedisDeliversSlowAndEngineLogsAsJSONToEncryptedGroups(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
 			key := customerKey(t, r)
 
@@ -574,9 +618,13 @@ func weekMinutes(t *testing.T, window string) [][2]int {
 }
 
 func TestRedisSnapshotAndMaintenanceWindowsDoNotOverlap(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			c := cacheOf(t, runStack(t, m.stack), m.stack)
+			t.Parallel()
+
+			c := cacheOf(t, preview(t, m.stack), m.stack)
 			snapshots := weekMinutes(t, c.Inputs["snapshotWindow"].(string))
 			maintenance := weekMinutes(t, c.Inputs["maintenanceWindow"].(string))
 			require.Len(t, snapshots, 7, "the snapshot window is daily")
@@ -597,9 +645,13 @@ func TestRedisSnapshotAndMaintenanceWindowsDoNotOverlap(t *testing.T) {
 }
 
 func TestRedisIsProtectedAndKeepsAFinalSnapshotInProtectedStacks(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
 
 			assert.Equal(t, m.protect, c.Protect, "pulumi protect")
@@ -617,9 +669,13 @@ func TestRedisIsProtectedAndKeepsAFinalSnapshotInProtectedStacks(t *testing.T) {
 }
 
 func TestRedisURLSecretHoldsTheRedissURLWithTokenAndPrimaryEndpoint(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
 			s := one(t, r, secret, c.Name+"-url")
 			version := one(t, r, secretVersion, c.Name+"-url")
@@ -650,9 +706,13 @@ func TestRedisURLSecretHoldsTheRedissURLWithTokenAndPrimaryEndpoint(t *testing.T
 }
 
 func TestDataSecretsNeverAppearInThePreview(t *testing.T) {
+	t.Parallel()
+
 	for _, m := range matrix {
 		t.Run(m.stack, func(t *testing.T) {
-			r := runStack(t, m.stack)
+			t.Parallel()
+
+			r := preview(t, m.stack)
 			token, ok := cacheOf(t, r, m.stack).Raw("authToken").(string)
 			require.True(t, ok, "the token is a string")
 			require.NotEmpty(t, token)
