@@ -149,12 +149,12 @@ func securityHeaders(
 			Name:    pulumi.String(name + "-security-headers"),
 			Comment: pulumi.Sprintf("Security headers of %s.", name),
 			SecurityHeadersConfig: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs{
-				StrictTransportSecurity: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs{
+				StrictTransportSecurity: &hstsArgs{
 					AccessControlMaxAgeSec: pulumi.Int(HstsMaxAgeSeconds),
 					IncludeSubdomains:      pulumi.Bool(true),
 					Override:               pulumi.Bool(true),
 				},
-				ContentTypeOptions: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs{
+				ContentTypeOptions: &contentTypeOptionsArgs{
 					Override: pulumi.Bool(true),
 				},
 				FrameOptions: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs{
@@ -178,6 +178,16 @@ func securityHeaders(
 
 	return policy, nil
 }
+
+// Shorter names for the SDK's longest argument types.
+type hstsArgs = cloudfront.
+	ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs
+
+type contentTypeOptionsArgs = cloudfront.
+	ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs
+
+type deliveryDestinationArgs = cloudwatch.
+	LogDeliveryDestinationDeliveryDestinationConfigurationArgs
 
 // distribution creates the distribution itself.
 func distribution(
@@ -250,7 +260,9 @@ func aliases(domain string) pulumi.StringArrayInput {
 // viewerCertificate serves the custom domain with its ACM certificate to
 // SNI clients only (dedicated IPs cost extra), or the default certificate,
 // which takes no other setting.
-func viewerCertificate(domain, certificateArn string) *cloudfront.DistributionViewerCertificateArgs {
+func viewerCertificate(
+	domain, certificateArn string,
+) *cloudfront.DistributionViewerCertificateArgs {
 	if domain == "" {
 		return &cloudfront.DistributionViewerCertificateArgs{
 			CloudfrontDefaultCertificate: pulumi.Bool(true),
@@ -328,7 +340,7 @@ func accessLogs(
 		&cloudwatch.LogDeliveryDestinationArgs{
 			Name:         pulumi.String(name + "-cdn-log-bucket"),
 			OutputFormat: pulumi.String("json"),
-			DeliveryDestinationConfiguration: &cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs{
+			DeliveryDestinationConfiguration: &deliveryDestinationArgs{
 				DestinationResourceArn: args.LogsBucketArn,
 			},
 		}, opts...)

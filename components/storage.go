@@ -101,10 +101,15 @@ type StorageArgs struct {
 type Storage struct {
 	pulumi.ResourceState
 
-	Videos  BucketRef
+	// Videos holds transcoded videos, served under [VideosPathPattern].
+	Videos BucketRef
+	// Uploads receives browser uploads; only the application reads it.
 	Uploads BucketRef
-	Static  BucketRef
-	Logs    BucketRef
+	// Static holds the web app's static assets, the CDN's default origin.
+	Static BucketRef
+	// Logs receives access logs: the load balancer's under [AlbLogPrefix],
+	// CloudFront's under AWSLogs/.
+	Logs BucketRef
 	// LogsPolicy is the log bucket's policy. Whatever delivers logs there
 	// depends on it, so AWS never finds the bucket without its grants (and
 	// never adds statements of its own that the next update would remove).
@@ -301,7 +306,7 @@ func bucketEncryption(
 	ctx *pulumi.Context, base string, bucket *s3.BucketV2, spec bucketSpec,
 	parent pulumi.ResourceOption,
 ) error {
-	byDefault := &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+	byDefault := &sseDefaultArgs{
 		SseAlgorithm: pulumi.String(sseS3Algorithm),
 	}
 	bucketKey := pulumi.BoolPtrInput(nil)
@@ -353,6 +358,16 @@ func bucketCors(
 	return nil
 }
 
+// Shorter names for the SDK's longest argument types.
+type sseDefaultArgs = s3.
+	BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs
+
+type abortUploadArgs = s3.
+	BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs
+
+type noncurrentExpirationArgs = s3.
+	BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs
+
 // wholeBucket is a lifecycle filter matching every object.
 func wholeBucket() *s3.BucketLifecycleConfigurationV2RuleFilterArgs {
 	return &s3.BucketLifecycleConfigurationV2RuleFilterArgs{}
@@ -364,7 +379,7 @@ func abortUploadsRule(days int) s3.BucketLifecycleConfigurationV2RuleArray {
 			Id:     pulumi.String("abort-incomplete-multipart-uploads"),
 			Status: pulumi.String("Enabled"),
 			Filter: wholeBucket(),
-			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+			AbortIncompleteMultipartUpload: &abortUploadArgs{
 				DaysAfterInitiation: pulumi.Int(days),
 			},
 		},
@@ -416,7 +431,7 @@ func noncurrentVersionsRule(
 		Status:     pulumi.String("Enabled"),
 		Filter:     wholeBucket(),
 		Expiration: expiration,
-		NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+		NoncurrentVersionExpiration: &noncurrentExpirationArgs{
 			NoncurrentDays: pulumi.Int(noncurrentDays),
 		},
 	}
