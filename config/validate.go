@@ -312,6 +312,27 @@ func validateAlarms(c *Config, p *Problems) {
 	if a.PeriodSeconds < 60 || a.PeriodSeconds%60 != 0 || a.PeriodSeconds > 86400 {
 		p.Add(key("alarms.periodSeconds"), a.PeriodSeconds, "a multiple of 60 from 60 to 86400")
 	}
+	for _, pct := range []struct {
+		name  string
+		value float64
+	}{
+		{"dbFreeStoragePercent", a.DBFreeStoragePercent},
+		{"dbFreeMemoryPercent", a.DBFreeMemoryPercent},
+		{"dbConnectionsPercent", a.DBConnectionsPercent},
+	} {
+		if pct.value <= 0 || pct.value >= 100 {
+			p.Add(key("alarms."+pct.name), pct.value, "a percentage above 0 and below 100")
+		}
+	}
+	if a.HTTP5xxCount < 1 {
+		p.Add(key("alarms.http5xxCount"), a.HTTP5xxCount, "1 or more responses per period")
+	}
+	if a.LatencySeconds <= 0 || a.LatencySeconds > 60 {
+		p.Add(key("alarms.latencySeconds"), a.LatencySeconds, "above 0 and at most 60 seconds")
+	}
+	if a.Evictions < 1 {
+		p.Add(key("alarms.evictions"), a.Evictions, "1 or more evictions per period")
+	}
 	if a.EvaluationPeriods < 1 || a.EvaluationPeriods*a.PeriodSeconds > 86400 {
 		p.Add(key("alarms.evaluationPeriods"), a.EvaluationPeriods,
 			"1 or more, spanning at most one day with periodSeconds")
