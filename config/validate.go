@@ -281,12 +281,15 @@ func validateStorage(c *Config, p *Problems) {
 			"1 or more days")
 	}
 	for i, o := range s.CorsOrigins {
+		// Browsers send the bare origin and S3 compares it as a string, so
+		// a trailing slash, path or query would never match.
 		u, err := url.Parse(o)
-		ok := err == nil && u.Host != "" && (u.Path == "" || u.Path == "/") &&
+		ok := err == nil && u.Host != "" && o == u.Scheme+"://"+u.Host &&
 			(u.Scheme == "https" || (u.Scheme == "http" && c.Environment == "dev"))
 		if !ok {
 			p.Add(fmt.Sprintf("%s[%d]", key("storage.corsOrigins"), i), o,
-				"an origin such as https://app.example.com (http only in dev)")
+				"an origin such as https://app.example.com: scheme and host only, "+
+					"no trailing slash (http only in dev)")
 		}
 	}
 }
