@@ -90,7 +90,7 @@ func decodeObject(key, raw string, field reflect.Value, p *Problems) {
 		}
 		dec := json.NewDecoder(bytes.NewReader(members[n]))
 		if err := dec.Decode(f.Addr().Interface()); err != nil {
-			p.Add(key+"."+n, string(members[n]), describeKind(f.Type(), err))
+			p.Add(key+"."+n, members[n], describeKind(f.Type(), err))
 		}
 	}
 }

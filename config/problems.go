@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -54,6 +55,9 @@ func quote(v any) string {
 		return fmt.Sprintf("%q", v)
 	case []string:
 		return fmt.Sprintf("%q", v)
+	case json.RawMessage:
+		// Already JSON: strings carry their quotes, numbers have none.
+		return string(v)
 	default:
 		return fmt.Sprintf("%v", v)
 	}

@@ -59,6 +59,78 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	postgres, err := components.NewPostgres(ctx, name+"-db", &components.PostgresArgs{
+		EngineVersion:         cfg.Postgres.EngineVersion,
+		InstanceClass:         cfg.Postgres.InstanceClass,
+		ClassMemoryGiB:        config.PostgresClassMemoryGiB[cfg.Postgres.InstanceClass],
+		MultiAz:               cfg.Postgres.MultiAz,
+		AllocatedStorageGb:    cfg.Postgres.AllocatedStorageGb,
+		MaxAllocatedStorageGb: cfg.Postgres.MaxAllocatedStorageGb,
+		BackupRetentionDays:   cfg.Postgres.BackupRetentionDays,
+		FinalSnapshot:         cfg.Postgres.FinalSnapshot,
+		DeletionProtection:    cfg.Postgres.DeletionProtection,
+		Protect:               cfg.Protect,
+		DatabaseName:          cfg.Postgres.DatabaseName,
+		SubnetIDs:             network.PrivateSubnetIDs,
+		SecurityGroupID:       groups.PostgresID,
+		KeyArn:                secrets.KeyArn,
+		LogRetentionDays:      cfg.LogRetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	redis, err := components.NewRedis(ctx, name+"-redis", &components.RedisArgs{
+		EngineVersion:         cfg.Redis.EngineVersion,
+		NodeType:              cfg.Redis.NodeType,
+		Nodes:                 cfg.Redis.Nodes,
+		AutomaticFailover:     cfg.Redis.AutomaticFailover,
+		MultiAz:               cfg.Redis.MultiAz,
+		SnapshotRetentionDays: cfg.Redis.SnapshotRetentionDays,
+		Protect:               cfg.Protect,
+		SubnetIDs:             network.PrivateSubnetIDs,
+		SecurityGroupID:       groups.RedisID,
+		KeyArn:                secrets.KeyArn,
+		AuthToken:             secrets.RedisAuthToken,
+		LogRetentionDays:      cfg.LogRetentionDays,
+		RecoveryWindowDays:    cfg.SecretRecoveryWindowDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	storage, err := components.NewStorage(ctx, name, &components.StorageArgs{
+		AccountID:                       identity.AccountId,
+		Region:                          cfg.Region,
+		KeyArn:                          secrets.KeyArn,
+		CorsOrigins:                     cfg.Storage.CorsOrigins,
+		InfrequentAccessAfterDays:       cfg.Storage.InfrequentAccessAfterDays,
+		NoncurrentVersionExpirationDays: cfg.Storage.NoncurrentVersionExpirationDays,
+		LogExpirationDays:               cfg.LogRetentionDays,
+		// Only dev is torn down with its data; elsewhere a destroy stops at
+		// a non-empty bucket.
+		ForceDestroy: cfg.Environment == "dev" && !cfg.Protect,
+		Protect:      cfg.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	cdn, err := components.NewCDN(ctx, name, &components.CDNArgs{
+		AccountID:      identity.AccountId,
+		Region:         cfg.Region,
+		Static:         storage.Static,
+		Videos:         storage.Videos,
+		LogsBucketArn:  storage.Logs.Arn,
+		LogsPolicy:     storage.LogsPolicy,
+		PriceClass:     cfg.CDN.PriceClass,
+		Domain:         cfg.CDN.Domain,
+		CertificateArn: cfg.CDN.CertificateArn,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	secretArns := pulumi.StringMap{}
 	for k, v := range secrets.Arns {
 		secretArns[k] = v
@@ -74,7 +146,22 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 			"postgres": groups.PostgresID,
 			"redis":    groups.RedisID,
 		},
-		"kmsKeyArn":  secrets.KeyArn,
-		"secretArns": secretArns,
+		"kmsKeyArn":          secrets.KeyArn,
+		"secretArns":         secretArns,
+		"videosBucket":       storage.Videos.Name,
+		"uploadsBucket":      storage.Uploads.Name,
+		"staticBucket":       storage.Static.Name,
+		"logsBucket":         storage.Logs.Name,
+		"cdnDomain":          cdn.DomainName,
+		"cdnDistributionId":  cdn.DistributionID,
+		"cdnDistributionArn": cdn.DistributionArn,
+		// Endpoints are host names; the ports are separate outputs.
+		"postgresEndpoint":  postgres.Address,
+		"postgresPort":      postgres.Port,
+		"postgresSecretArn": postgres.MasterSecretArn,
+		"redisEndpoint":     redis.PrimaryEndpoint,
+		"redisPort":         redis.Port,
+		"redisUrlSecretArn": redis.URLSecretArn,
+		"redisUrl":          pulumi.ToSecret(redis.URL),
 	}, nil
 }

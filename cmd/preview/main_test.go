@@ -10,110 +10,94 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/socialflow/socialflow-infra/internal/harness"
 )
 
-const projectRoot = "../.."
+func TestPreviewPrintsTheStackAsJSON(t *testing.T) {
+	t.Parallel()
 
-func preview(args ...string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = run(args, &out, &errOut)
-
-	return code, out.String(), errOut.String()
-}
-
-func TestPreviewPrintsEachStackAsATreeWithCountsAndOutputs(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "prod"} {
-		t.Run(stack, func(t *testing.T) {
-			code, out, errOut := preview("-dir", projectRoot, "-stack", stack)
-			require.Equal(t, 0, code, errOut)
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"-stack", stack, "-format", "json", "-dir", "../.."}, &stdout, &stderr)
+		require.Equal(t, 0, code, stderr.String())
 
-			assert.True(t, strings.HasPrefix(out, "socialflow/"+stack+": "), out)
-			assert.Contains(t, out, "socialflow:index:Network socialflow-"+stack+"\n")
-			assert.Contains(t, out, "\nResources by type:\n")
-			assert.Regexp(t, `(?m)^\s+4  aws:ec2/securityGroup:SecurityGroup$`, out)
-			assert.Contains(t, out, "\nOutputs:\n")
-			assert.Contains(t, out, "  vpcId: vpc-")
-		})
-	}
-}
-
-func TestPreviewTreeShowsResourceOptionsAndShortSettings(t *testing.T) {
-	code, out, errOut := preview("-dir", projectRoot, "-stack", "prod")
-	require.Equal(t, 0, code, errOut)
-
-	assert.Regexp(t, `(?m)^\s+aws:kms/key:Key socialflow-prod-key \[protected\]$`, out)
-	assert.Regexp(t, `(?m)^\s+aws:secretsmanager/secretVersion:SecretVersion `+
-		`socialflow-prod-jwt-signing-key \[ignores secretString\]$`, out)
-	assert.Regexp(t, `(?m)^\s+· cidrBlock=10\.2\.0\.0/16$`, out)
-	assert.Regexp(t, `(?m)^\s+· availabilityZoneNames=\[us-east-1a us-east-1b us-east-1c\]$`, out)
-	assert.NotContains(t, out, "Statement", "long policy documents stay out of the tree")
-}
-
-func TestPreviewJSONHoldsEveryResourceWithSecretsMasked(t *testing.T) {
-	code, out, errOut := preview("-dir", projectRoot, "-stack", "staging", "-format", "json")
-	require.Equal(t, 0, code, errOut)
-
-	var result harness.Result
-	require.NoError(t, json.Unmarshal([]byte(out), &result))
-	assert.Equal(t, "socialflow", result.Project)
-	assert.Equal(t, "staging", result.Stack)
-	versions := 0
-	for _, r := range result.Resources {
-		if r.Type == "aws:secretsmanager/secretVersion:SecretVersion" {
-			versions++
-			assert.Equal(t, harness.Secret, r.Inputs["secretString"], r.Name)
+		var doc struct {
+			Project   string           `json:"project"`
+			Stack     string           `json:"stack"`
+			Resources []map[string]any `json:"resources"`
+			Outputs   map[string]any   `json:"outputs"`
+		}
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &doc))
+		assert.Equal(t, "socialflow", doc.Project)
+		assert.Equal(t, stack, doc.Stack)
+		assert.NotEmpty(t, doc.Outputs)
+		require.NotEmpty(t, doc.Resources)
+		for _, res := range doc.Resources {
+			for _, k := range []string{
+				"urn", "type", "name", "parent", "inputs", "protect", "ignoreChanges", "dependsOn",
+			} {
+				assert.Contains(t, res, k)
+			}
 		}
 	}
-	assert.Positive(t, versions)
 }
 
-func TestPreviewRejectsAnUnknownFormat(t *testing.T) {
-	code, out, errOut := preview("-dir", projectRoot, "-format", "yaml")
+func TestPreviewTreeShowsComponentsChildrenAndCounts(t *testing.T) {
+	t.Parallel()
 
-	assert.Equal(t, 2, code)
-	assert.Empty(t, out)
-	assert.Contains(t, errOut, `-format "yaml": want "tree" or "json"`)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-stack", "prod", "-dir", "../.."}, &stdout, &stderr)
+	require.Equal(t, 0, code, stderr.String())
+
+	out := stdout.String()
+	assert.Contains(t, out, "socialflow:index:Network socialflow-prod\n")
+	assert.Contains(t, out, "\n  awsx:ec2:Vpc socialflow-prod-vpc\n")
+	assert.Contains(t, out, "· cidrBlock=10.2.0.0/16")
+	assert.Contains(t, out, "aws:kms/key:Key socialflow-prod-key [protected]")
+	assert.Regexp(t, `\n\s+4  aws:ec2/securityGroup:SecurityGroup\n`, out)
+	assert.Contains(t, out, "Resources by type:")
 }
 
-func TestPreviewRejectsAnUnknownFlag(t *testing.T) {
-	code, _, errOut := preview("-stak", "dev")
+func TestPreviewOfABadStackPrintsEveryProblemAndNoPlan(t *testing.T) {
+	t.Parallel()
 
-	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "-stak")
-}
-
-func TestPreviewReportsConfigurationProblemsBeforeRegisteringAnything(t *testing.T) {
 	dir := t.TempDir()
-	copyFile(t, filepath.Join(projectRoot, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
-	stackFile, err := os.ReadFile(filepath.Join(projectRoot, "Pulumi.prod.yaml"))
+	project, err := os.ReadFile("../../Pulumi.yaml")
 	require.NoError(t, err)
-	broken := strings.Replace(string(stackFile), "socialflow:protect: true",
-		"socialflow:protect: false", 1)
-	require.NotEqual(t, string(stackFile), broken)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.prod.yaml"), []byte(broken), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(`config:
+  aws:region: us-east-1
+  socialflow:environment: prod
+  socialflow:logRetentionDays: 10
+  socialflow:network:
+    vpcCidr: 10.0.0.0/16
+    publicSubnetCidrs: [10.0.101.0/24, 10.0.102.0/24, 10.0.103.0/24]
+    privateSubnetCidrs: [10.0.1.0/24, 10.0.2.0/24, 10.9.3.0/24]
+`), 0o600))
 
-	code, out, errOut := preview("-dir", dir, "-stack", "prod")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-stack", "bad", "-dir", dir}, &stdout, &stderr)
 
 	assert.Equal(t, 2, code)
-	assert.Empty(t, out)
-	assert.Contains(t, errOut, "preview: stack prod: invalid stack configuration")
-	assert.Contains(t, errOut, "socialflow:protect false: want true in prod")
+	assert.Empty(t, stdout.String(), "no plan")
+	msg := stderr.String()
+	for _, want := range []string{
+		"socialflow:logRetentionDays 10",
+		`socialflow:network.privateSubnetCidrs[2] "10.9.3.0/24": want a block inside the VPC CIDR`,
+		"socialflow:protect false: want true in prod",
+		"socialflow:loadBalancer.certificateArn",
+	} {
+		assert.Contains(t, msg, want)
+	}
 }
 
-func TestPreviewReportsAMissingStackFile(t *testing.T) {
-	code, out, errOut := preview("-dir", projectRoot, "-stack", "qa")
+func TestPreviewRejectsUnknownFormatsAndMissingStacks(t *testing.T) {
+	t.Parallel()
 
-	assert.Equal(t, 1, code)
-	assert.Empty(t, out)
-	assert.Contains(t, errOut, "reading stack file")
-}
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 2, run([]string{"-format", "yaml", "-dir", "../.."}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), `-format "yaml"`)
 
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-
-	b, err := os.ReadFile(from)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(to, b, 0o600))
+	stderr.Reset()
+	assert.Equal(t, 1, run([]string{"-stack", "nope", "-dir", "../.."}, &stdout, &stderr))
+	assert.True(t, strings.Contains(stderr.String(), "reading stack file"), stderr.String())
 }
