@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/socialflow/socialflow-infra/internal/harness"
+	"github.com/socialflow/socialflow-infra/internal/offline"
 )
 
 const root = "../.."
@@ -257,5 +258,49 @@ func TestLocalAndGitHubChecksPinTheSameLinters(t *testing.T) {
 		local := ciRunVersion(t, name)
 		assert.Regexp(t, pinnedVersion, local, "%s is an exact version", name)
 		assert.Equal(t, local, env[name], "%s in .ci/run and checks.yml", name)
+	}
+}
+
+func TestMigrationTaskRunsOnFargateInThePrivateSubnetsWithTheAppGroup(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "scripts", "run-migration.sh"))
+	require.NoError(t, err)
+	script := string(b)
+
+	for _, want := range []string{
+		"--launch-type FARGATE",
+		"awsvpcConfiguration={subnets=[$subnets],securityGroups=[$app_sg],assignPublicIp=DISABLED}",
+		"output privateSubnetIds --json",
+		"output securityGroupIds --json | jq -r '.app'",
+		"output clusterName",
+		"output migrationTaskDefinitionArn",
+		"aws ecs wait tasks-stopped",
+		"all(.exitCode == 0)",
+	} {
+		assert.Contains(t, script, want)
+	}
+}
+
+func TestDeployScriptsReadOutputsEveryStackExports(t *testing.T) {
+	stacks, err := harness.Stacks(root)
+	require.NoError(t, err)
+
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			result, err := offline.Run(root, stack)
+			require.NoError(t, err)
+
+			assert.Contains(t, result.Outputs, "privateSubnetIds")
+			groups, ok := result.Outputs["securityGroupIds"].(map[string]string)
+			require.True(t, ok, "securityGroupIds is a map, got %#v",
+				result.Outputs["securityGroupIds"])
+			assert.NotEmpty(t, groups["app"])
+
+			// The compute tier's outputs are required once it registers a cluster.
+			if len(result.OfType("aws:ecs/cluster:Cluster")) > 0 {
+				for _, name := range []string{"clusterName", "migrationTaskDefinitionArn", "apiUrl"} {
+					assert.Contains(t, result.Outputs, name)
+				}
+			}
+		})
 	}
 }
