@@ -59,12 +59,23 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	compute, err := newCompute(ctx, cfg, computeInputs{
+		accountID: identity.AccountId,
+		keyArn:    secrets.KeyArn,
+		network:   network,
+		groups:    groups,
+		secrets:   secrets,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	secretArns := pulumi.StringMap{}
 	for k, v := range secrets.Arns {
 		secretArns[k] = v
 	}
 
-	return pulumi.Map{
+	outputs := pulumi.Map{
 		"vpcId":            network.VpcID,
 		"publicSubnetIds":  network.PublicSubnetIDs,
 		"privateSubnetIds": network.PrivateSubnetIDs,
@@ -76,5 +87,10 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		},
 		"kmsKeyArn":  secrets.KeyArn,
 		"secretArns": secretArns,
-	}, nil
+	}
+	for k, v := range compute {
+		outputs[k] = v
+	}
+
+	return outputs, nil
 }

@@ -1,0 +1,187 @@
+package stack
+
+import (
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/socialflow/socialflow-infra/components"
+	"github.com/socialflow/socialflow-infra/config"
+)
+
+// Autoscaling targets sit below the alarm thresholds (CPU 75 %, memory
+// 80 %), so the services grow before anyone is paged.
+const (
+	apiCPUTarget         = 60
+	apiMemoryTarget      = 70
+	workerCPUTarget      = 60
+	apiRequestsPerTarget = 1000 // per task and minute: 4 uvicorn workers at ~4 req/s each
+)
+
+// Stop timeouts: the API drains with its target group; a Celery worker gets
+// Fargate's maximum to finish the tasks it holds.
+const (
+	apiStopTimeout    = 30
+	workerStopTimeout = 120
+	beatStopTimeout   = 30
+	apiStartupGrace   = 60
+)
+
+// MigrationCommand is what the one-off migration task runs.
+var MigrationCommand = []string{"alembic", "upgrade", "head"}
+
+// computeInputs is what the compute tier takes from the rest of the stack.
+type computeInputs struct {
+	accountID string
+	keyArn    pulumi.StringOutput
+	network   *components.Network
+	groups    *components.SecurityGroups
+	secrets   *components.Secrets
+	// dataSecrets maps environment variables to the data tier's secret
+	// references (database credentials, Redis URLs); dataEnv holds its
+	// plain settings (database host, port, name).
+	dataSecrets map[string]pulumi.StringInput
+	dataEnv     map[string]pulumi.StringInput
+	// bucketArns are the media buckets the API and workers use; bucketEnv
+	// tells the application their names. logBucket, when set, receives the
+	// load balancer's access logs.
+	bucketArns []pulumi.StringInput
+	bucketEnv  map[string]pulumi.StringInput
+	logBucket  pulumi.StringInput
+}
+
+// newCompute registers the images, the cluster, the load balancer and the
+// API, worker and beat services, and returns the compute tier's outputs.
+func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulumi.Map, error) {
+	name := cfg.Name()
+
+	images, err := components.NewImages(ctx, name, &components.ImagesArgs{
+		KeyArn:         in.keyArn,
+		Protect:        cfg.Protect,
+		Context:        cfg.Image.Context,
+		Dockerfile:     cfg.Image.Dockerfile,
+		ContextDir:     filepath.Join(cfg.ProjectDir, cfg.Image.Context),
+		DockerfilePath: filepath.Join(cfg.ProjectDir, cfg.Image.Dockerfile),
+		Architecture:   cfg.Image.Architecture,
+		Prebuilt:       cfg.Image.Prebuilt,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	cluster, err := components.NewCluster(ctx, name, &components.ClusterArgs{
+		ContainerInsights: cfg.DetailedMonitoring,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	alb, err := components.NewLoadBalancer(ctx, name, &components.LoadBalancerArgs{
+		VpcID:              in.network.VpcID,
+		SubnetIDs:          in.network.PublicSubnetIDs,
+		SecurityGroupID:    in.groups.AlbID,
+		CertificateArn:     cfg.LoadBalancer.CertificateArn,
+		IdleTimeoutSeconds: cfg.LoadBalancer.IdleTimeoutSeconds,
+		DeletionProtection: cfg.IsProd(),
+		AccessLogBucket:    in.logBucket,
+		AccessLogPrefix:    "alb",
+		TargetPort:         components.AppPort,
+		HealthCheckPath:    cfg.API.HealthCheckPath,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	secretRefs := map[string]pulumi.StringInput{}
+	for _, spec := range components.AppSecrets {
+		secretRefs[spec.Env] = in.secrets.Arns[spec.Key]
+	}
+	for env, ref := range in.dataSecrets {
+		secretRefs[env] = ref
+	}
+	env := map[string]pulumi.StringInput{
+		"ENVIRONMENT": pulumi.String(cfg.Environment),
+		"AWS_REGION":  pulumi.String(cfg.Region),
+	}
+	for _, extra := range []map[string]pulumi.StringInput{in.dataEnv, in.bucketEnv} {
+		for k, v := range extra {
+			env[k] = v
+		}
+	}
+
+	service := func(role string, task config.Task, extra components.ServiceArgs) (
+		*components.Service, error,
+	) {
+		args := extra
+		args.AccountID = in.accountID
+		args.Region = cfg.Region
+		args.ClusterArn = cluster.Arn
+		args.ClusterName = cluster.Name
+		args.ContainerName = role
+		args.Architecture = cfg.Image.Architecture
+		args.CPU = task.CPU
+		args.Memory = task.Memory
+		args.SubnetIDs = in.network.PrivateSubnetIDs
+		args.SecurityGroupIDs = pulumi.StringArray{in.groups.AppID}
+		args.Environment = env
+		args.Secrets = secretRefs
+		args.KeyArn = in.keyArn
+		args.PullRepositoryArns = images.PullRepositoryArns
+		args.LogRetentionDays = cfg.LogRetentionDays
+		args.Scaling.MinCount = task.MinCount
+		args.Scaling.MaxCount = task.MaxCount
+
+		return components.NewService(ctx, name+"-"+role, &args)
+	}
+
+	api, err := service("api", cfg.API, components.ServiceArgs{
+		Image:                         images.Refs[components.TargetAPI],
+		StopTimeoutSeconds:            apiStopTimeout,
+		Port:                          components.AppPort,
+		TargetGroupArn:                alb.TargetGroupArn,
+		HealthCheckGracePeriodSeconds: apiStartupGrace,
+		DependsOn:                     alb.Listeners,
+		BucketArns:                    in.bucketArns,
+		Scaling: components.Scaling{
+			CPUPercent:        apiCPUTarget,
+			MemoryPercent:     apiMemoryTarget,
+			RequestsPerTarget: apiRequestsPerTarget,
+			RequestsLabel:     alb.RequestsLabel,
+		},
+		MigrationCommand: MigrationCommand,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	worker, err := service("worker", cfg.Worker, components.ServiceArgs{
+		Image:              images.Refs[components.TargetWorker],
+		StopTimeoutSeconds: workerStopTimeout,
+		BucketArns:         in.bucketArns,
+		Scaling:            components.Scaling{CPUPercent: workerCPUTarget},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Beat only enqueues tasks: it needs no bucket access.
+	beat, err := service("beat", cfg.Beat, components.ServiceArgs{
+		Image:              images.Refs[components.TargetBeat],
+		StopTimeoutSeconds: beatStopTimeout,
+		Singleton:          true,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	return pulumi.Map{
+		"ecrRepositoryUrl":           images.RepositoryURL,
+		"clusterName":                cluster.Name,
+		"albDnsName":                 alb.DNSName,
+		"apiUrl":                     alb.URL,
+		"apiServiceName":             api.ServiceName,
+		"workerServiceName":          worker.ServiceName,
+		"beatServiceName":            beat.ServiceName,
+		"migrationTaskDefinitionArn": api.MigrationTaskDefinitionArn,
+	}, nil
+}
