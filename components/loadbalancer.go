@@ -91,7 +91,8 @@ func NewLoadBalancer(
 	}
 
 	c := &LoadBalancer{}
-	if err := ctx.RegisterComponentResource("socialflow:index:LoadBalancer", name, c, opts...); err != nil {
+	err := ctx.RegisterComponentResource("socialflow:index:LoadBalancer", name, c, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("registering load balancer component: %w", err)
 	}
 	parent := pulumi.Parent(c)

@@ -174,7 +174,9 @@ func imageProblems(src string) ([]string, error) {
 		return nil, err
 	}
 	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	add := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
 
 	for _, name := range append([]string{"builder"}, runtimeStages...) {
 		if df.stages[name] == nil {
