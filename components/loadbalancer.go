@@ -46,6 +46,9 @@ type LoadBalancerArgs struct {
 	// Elastic Load Balancing write to it, and use SSE-S3.
 	AccessLogBucket pulumi.StringInput
 	AccessLogPrefix string
+	// AccessLogPolicy is the bucket policy that lets the logs in; the load
+	// balancer waits for it.
+	AccessLogPolicy pulumi.Resource
 	// TargetPort is the API's container port; HealthCheckPath must answer
 	// 200 there.
 	TargetPort      int
@@ -113,7 +116,11 @@ func NewLoadBalancer(
 			Enabled: pulumi.Bool(true),
 		}
 	}
-	alb, err := lb.NewLoadBalancer(ctx, name, lbArgs, parent)
+	lbOpts := []pulumi.ResourceOption{parent}
+	if args.AccessLogPolicy != nil {
+		lbOpts = append(lbOpts, pulumi.DependsOn([]pulumi.Resource{args.AccessLogPolicy}))
+	}
+	alb, err := lb.NewLoadBalancer(ctx, name, lbArgs, lbOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating load balancer: %w", err)
 	}

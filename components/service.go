@@ -81,10 +81,9 @@ type ServiceArgs struct {
 	KeyArn pulumi.StringInput
 	// PullRepositoryArns are the ECR repositories the image comes from.
 	PullRepositoryArns []pulumi.StringInput
-	// BucketArns are the S3 buckets the application reads and writes;
-	// BucketKeyArn, when set, is the key they are encrypted with.
-	BucketArns   []pulumi.StringInput
-	BucketKeyArn pulumi.StringInput
+	// TaskPolicy is the IAM policy document of what the application itself
+	// may do in AWS (its buckets); nil grants it nothing.
+	TaskPolicy pulumi.StringInput
 	// LogRetentionDays is the retention of the service's log group.
 	LogRetentionDays int
 	// Scaling sets the task count range and autoscaling. It is ignored for
@@ -101,8 +100,8 @@ type ServiceArgs struct {
 // Service is one ECS Fargate service of the application: its task
 // definition, a log group encrypted with the customer key, an execution role
 // that can pull the image, write its own log group and read exactly the
-// injected secrets and their key, a task role that can use exactly the given
-// buckets, and the service itself in private subnets with the deployment
+// injected secrets and their key, a task role with exactly the given policy,
+// and the service itself in private subnets with the deployment
 // circuit breaker rolling back failed deployments. A scaled service starts
 // at its minimum and leaves the desired count to its autoscaling target, so
 // an update never scales it back; a singleton runs exactly one task and
@@ -301,9 +300,8 @@ func SecretArn(valueFrom string) (string, error) {
 	return strings.Join(parts[:7], ":"), nil
 }
 
-// taskRole is the role the application runs as. It may read, write and
-// delete objects of exactly the given buckets; without buckets it may do
-// nothing, and gets no policy.
+// taskRole is the role the application runs as, with exactly the given
+// policy; without one it may do nothing in AWS.
 func taskRole(
 	ctx *pulumi.Context, name string, args *ServiceArgs, parent pulumi.ResourceOption,
 ) (*iam.Role, *iam.RolePolicy, error) {
@@ -314,50 +312,19 @@ func taskRole(
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating %s task role: %w", name, err)
 	}
-	if len(args.BucketArns) == 0 {
+	if args.TaskPolicy == nil {
 		return role, nil, nil
 	}
 
-	keyArn := pulumi.StringInput(pulumi.String(""))
-	if args.BucketKeyArn != nil {
-		keyArn = args.BucketKeyArn
-	}
-	buckets := pulumi.StringArray(args.BucketArns).ToStringArrayOutput()
-	policy := pulumi.All(buckets, keyArn).ApplyT(func(v []any) (string, error) {
-		return TaskPolicy(v[0].([]string), v[1].(string))
-	}).(pulumi.StringOutput)
 	rp, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
 		Role:   role.ID(),
-		Policy: policy,
+		Policy: args.TaskPolicy,
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("granting %s task role: %w", name, err)
 	}
 
 	return role, rp, nil
-}
-
-// TaskPolicy is the task role's policy document: list the given buckets and
-// read, write and delete their objects (aborting multipart uploads too),
-// plus the data-key use SSE-KMS needs when keyArn is set.
-func TaskPolicy(bucketArns []string, keyArn string) (string, error) {
-	buckets := sortedUnique(bucketArns)
-	objects := make([]string, len(buckets))
-	for i, b := range buckets {
-		objects[i] = b + "/*"
-	}
-	stmts := []map[string]any{
-		statement("Allow", []string{"s3:ListBucket"}, buckets),
-		statement("Allow", []string{
-			"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject",
-		}, objects),
-	}
-	if keyArn != "" {
-		stmts = append(stmts, statement("Allow",
-			[]string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{keyArn}))
-	}
-
-	return policyDocument(stmts...)
 }
 
 func sortedUnique(ss []string) []string {

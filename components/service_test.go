@@ -21,8 +21,8 @@ const (
 	svcKeyArn    = "arn:aws:kms:us-east-1:123456789012:key/aaaabbbb-cccc-dddd-eeee-ffff00001111"
 	jwtSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf-jwt-AbCdEf"
 	dbSecretArn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-XyZ123"
-	videosBucket = "arn:aws:s3:::sf-videos"
-	uploadBucket = "arn:aws:s3:::sf-uploads"
+	mediaPolicy  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::sf-videos/*"]}]}`
 	requestLabel = "app/sf/0123456789abcdef/targetgroup/sf-api/fedcba9876543210"
 	logGroupArn  = "arn:aws:logs:us-east-1:123456789012:log-group:sf-api"
 )
@@ -58,10 +58,8 @@ func apiArgs() *components.ServiceArgs {
 		},
 		KeyArn:             pulumi.String(svcKeyArn),
 		PullRepositoryArns: []pulumi.StringInput{pulumi.String(svcRepoArn)},
-		BucketArns: []pulumi.StringInput{
-			pulumi.String(videosBucket), pulumi.String(uploadBucket),
-		},
-		LogRetentionDays: 30,
+		TaskPolicy:         pulumi.String(mediaPolicy),
+		LogRetentionDays:   30,
 		Scaling: components.Scaling{
 			MinCount: 2, MaxCount: 5,
 			CPUPercent: 60, MemoryPercent: 70,
@@ -79,7 +77,7 @@ func beatArgs() *components.ServiceArgs {
 	a.Image.Command = []string{"celery", "beat"}
 	a.Port = 0
 	a.TargetGroupArn = nil
-	a.BucketArns = nil
+	a.TaskPolicy = nil
 	a.Singleton = true
 	a.Scaling = components.Scaling{MinCount: 1, MaxCount: 1}
 	a.MigrationCommand = nil
@@ -246,27 +244,17 @@ func sortedActions(stmts map[string][]any) []string {
 	return out
 }
 
-func TestTaskRoleMayUseExactlyTheGivenBuckets(t *testing.T) {
+func TestTaskRoleGetsExactlyTheGivenPolicy(t *testing.T) {
 	t.Parallel()
 
 	r := runService(t, apiArgs())
-	objects := []any{uploadBucket + "/*", videosBucket + "/*"}
-	assert.Equal(t, map[string][]any{
-		"s3:ListBucket":           {uploadBucket, videosBucket},
-		"s3:GetObject":            objects,
-		"s3:PutObject":            objects,
-		"s3:DeleteObject":         objects,
-		"s3:AbortMultipartUpload": objects,
-	}, policyStatements(t, r, "sf-api-task"))
-
-	args := apiArgs()
-	args.BucketKeyArn = pulumi.String(svcKeyArn)
-	stmts := policyStatements(t, runService(t, args), "sf-api-task")
-	assert.Equal(t, []any{svcKeyArn}, stmts["kms:GenerateDataKey"], "SSE-KMS uploads need a data key")
-	assert.Equal(t, []any{svcKeyArn}, stmts["kms:Decrypt"])
+	rp := r.Find("aws:iam/rolePolicy:RolePolicy", "sf-api-task")
+	require.NotNil(t, rp)
+	assert.Equal(t, mediaPolicy, rp.Inputs["policy"])
+	assert.Equal(t, "sf-api-task", rp.Inputs["role"])
 }
 
-func TestTaskRoleWithoutBucketsHasNoPolicy(t *testing.T) {
+func TestTaskRoleWithoutAPolicyMayDoNothing(t *testing.T) {
 	t.Parallel()
 
 	r := runService(t, beatArgs())

@@ -189,6 +189,22 @@ type Alarms struct {
 	PeriodSeconds int `json:"periodSeconds"`
 	// EvaluationPeriods is how many periods must breach.
 	EvaluationPeriods int `json:"evaluationPeriods"`
+	// HTTP5xxCount is how many 5xx responses per period (from the load
+	// balancer or the targets) raise an alarm.
+	HTTP5xxCount int `json:"http5xxCount"`
+	// LatencySeconds is the API target response time (p95) threshold.
+	LatencySeconds float64 `json:"latencySeconds"`
+	// DBFreeStoragePercent alarms when free database storage falls below
+	// this share of the allocated storage.
+	DBFreeStoragePercent float64 `json:"dbFreeStoragePercent"`
+	// DBFreeMemoryPercent alarms when freeable memory falls below this share
+	// of the instance class's memory.
+	DBFreeMemoryPercent float64 `json:"dbFreeMemoryPercent"`
+	// DBConnectionsPercent alarms when connections exceed this share of
+	// max_connections.
+	DBConnectionsPercent float64 `json:"dbConnectionsPercent"`
+	// Evictions is how many Redis evictions per period raise an alarm.
+	Evictions int `json:"evictions"`
 }
 
 // Defaults returns the settings a stack gets for every key it does not set.
@@ -235,10 +251,16 @@ func Defaults() Config {
 			NoncurrentVersionExpirationDays: 30,
 		},
 		Alarms: Alarms{
-			CPUPercent:        75,
-			MemoryPercent:     80,
-			PeriodSeconds:     300,
-			EvaluationPeriods: 2,
+			CPUPercent:           75,
+			MemoryPercent:        80,
+			PeriodSeconds:        300,
+			EvaluationPeriods:    2,
+			HTTP5xxCount:         10,
+			LatencySeconds:       1,
+			DBFreeStoragePercent: 10,
+			DBFreeMemoryPercent:  10,
+			DBConnectionsPercent: 80,
+			Evictions:            100,
 		},
 	}
 }

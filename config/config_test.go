@@ -283,6 +283,16 @@ func TestBadStackConfigIsRejectedWithKeyValueAndAllowed(t *testing.T) {
 			want: `socialflow:alarms.emails[0] "ops at example.com": want a bare e-mail address`},
 		"alarm-threshold": {set: map[string]string{"socialflow:alarms": `{"cpuPercent":150}`},
 			want: "socialflow:alarms.cpuPercent 150: want a percentage above 0 and at most 100"},
+		"alarm-period": {set: map[string]string{"socialflow:alarms": `{"periodSeconds":90}`},
+			want: "socialflow:alarms.periodSeconds 90: want a multiple of 60 from 60 to 86400"},
+		"alarm-connections-share": {set: map[string]string{
+			"socialflow:alarms": `{"dbConnectionsPercent":100}`},
+			want: "socialflow:alarms.dbConnectionsPercent 100: want a percentage above 0 and below 100"},
+		"alarm-latency": {set: map[string]string{"socialflow:alarms": `{"latencySeconds":0}`},
+			want: "socialflow:alarms.latencySeconds 0: want above 0 and at most 60 seconds"},
+		"alarm-email-with-name": {set: map[string]string{
+			"socialflow:alarms": `{"emails":["Ops <ops@example.com>"]}`},
+			want: `socialflow:alarms.emails[0] "Ops <ops@example.com>": want a bare e-mail address`},
 		"price-class": {set: map[string]string{"socialflow:cdn": `{"priceClass":"PriceClass_50"}`},
 			want: `socialflow:cdn.priceClass "PriceClass_50": want one of "PriceClass_100", "PriceClass_200", "PriceClass_All"`},
 		"cdn-certificate-region": {set: map[string]string{"socialflow:cdn": `{"priceClass":"PriceClass_100",` +

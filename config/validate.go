@@ -281,12 +281,15 @@ func validateStorage(c *Config, p *Problems) {
 			"1 or more days")
 	}
 	for i, o := range s.CorsOrigins {
+		// Browsers send the bare origin and S3 compares it as a string, so
+		// a trailing slash, path or query would never match.
 		u, err := url.Parse(o)
-		ok := err == nil && u.Host != "" && (u.Path == "" || u.Path == "/") &&
+		ok := err == nil && u.Host != "" && o == u.Scheme+"://"+u.Host &&
 			(u.Scheme == "https" || (u.Scheme == "http" && c.Environment == "dev"))
 		if !ok {
 			p.Add(fmt.Sprintf("%s[%d]", key("storage.corsOrigins"), i), o,
-				"an origin such as https://app.example.com (http only in dev)")
+				"an origin such as https://app.example.com: scheme and host only, "+
+					"no trailing slash (http only in dev)")
 		}
 	}
 }
@@ -308,6 +311,27 @@ func validateAlarms(c *Config, p *Problems) {
 	}
 	if a.PeriodSeconds < 60 || a.PeriodSeconds%60 != 0 || a.PeriodSeconds > 86400 {
 		p.Add(key("alarms.periodSeconds"), a.PeriodSeconds, "a multiple of 60 from 60 to 86400")
+	}
+	for _, pct := range []struct {
+		name  string
+		value float64
+	}{
+		{"dbFreeStoragePercent", a.DBFreeStoragePercent},
+		{"dbFreeMemoryPercent", a.DBFreeMemoryPercent},
+		{"dbConnectionsPercent", a.DBConnectionsPercent},
+	} {
+		if pct.value <= 0 || pct.value >= 100 {
+			p.Add(key("alarms."+pct.name), pct.value, "a percentage above 0 and below 100")
+		}
+	}
+	if a.HTTP5xxCount < 1 {
+		p.Add(key("alarms.http5xxCount"), a.HTTP5xxCount, "1 or more responses per period")
+	}
+	if a.LatencySeconds <= 0 || a.LatencySeconds > 60 {
+		p.Add(key("alarms.latencySeconds"), a.LatencySeconds, "above 0 and at most 60 seconds")
+	}
+	if a.Evictions < 1 {
+		p.Add(key("alarms.evictions"), a.Evictions, "1 or more evictions per period")
 	}
 	if a.EvaluationPeriods < 1 || a.EvaluationPeriods*a.PeriodSeconds > 86400 {
 		p.Add(key("alarms.evaluationPeriods"), a.EvaluationPeriods,

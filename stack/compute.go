@@ -37,17 +37,15 @@ type computeInputs struct {
 	network   *components.Network
 	groups    *components.SecurityGroups
 	secrets   *components.Secrets
+	// storage holds the media buckets, their access policy and the log
+	// bucket; cdnDomain serves the media.
+	storage   *components.Storage
+	cdnDomain pulumi.StringOutput
 	// dataSecrets maps environment variables to the data tier's secret
 	// references (database credentials, Redis URLs); dataEnv holds its
 	// plain settings (database host, port, name).
 	dataSecrets map[string]pulumi.StringInput
 	dataEnv     map[string]pulumi.StringInput
-	// bucketArns are the media buckets the API and workers use; bucketEnv
-	// tells the application their names. logBucket, when set, receives the
-	// load balancer's access logs.
-	bucketArns []pulumi.StringInput
-	bucketEnv  map[string]pulumi.StringInput
-	logBucket  pulumi.StringInput
 }
 
 // newCompute registers the images, the cluster, the load balancer and the
@@ -83,8 +81,9 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 		CertificateArn:     cfg.LoadBalancer.CertificateArn,
 		IdleTimeoutSeconds: cfg.LoadBalancer.IdleTimeoutSeconds,
 		DeletionProtection: cfg.IsProd(),
-		AccessLogBucket:    in.logBucket,
-		AccessLogPrefix:    "alb",
+		AccessLogBucket:    in.storage.Logs.Name,
+		AccessLogPrefix:    components.AlbLogPrefix,
+		AccessLogPolicy:    in.storage.LogsPolicy,
 		TargetPort:         components.AppPort,
 		HealthCheckPath:    cfg.API.HealthCheckPath,
 	})
@@ -99,14 +98,19 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 	for env, ref := range in.dataSecrets {
 		secretRefs[env] = ref
 	}
-	env := map[string]pulumi.StringInput{
-		"ENVIRONMENT": pulumi.String(cfg.Environment),
-		"AWS_REGION":  pulumi.String(cfg.Region),
+	cdnDomain := pulumi.StringInput(in.cdnDomain)
+	if cfg.CDN.Domain != "" {
+		cdnDomain = pulumi.String(cfg.CDN.Domain)
 	}
-	for _, extra := range []map[string]pulumi.StringInput{in.dataEnv, in.bucketEnv} {
-		for k, v := range extra {
-			env[k] = v
-		}
+	env := map[string]pulumi.StringInput{
+		"ENVIRONMENT":    pulumi.String(cfg.Environment),
+		"AWS_REGION":     pulumi.String(cfg.Region),
+		"VIDEOS_BUCKET":  in.storage.Videos.Name,
+		"UPLOADS_BUCKET": in.storage.Uploads.Name,
+		"CDN_DOMAIN":     cdnDomain,
+	}
+	for k, v := range in.dataEnv {
+		env[k] = v
 	}
 
 	service := func(role string, task config.Task, extra components.ServiceArgs) (
@@ -141,7 +145,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 		TargetGroupArn:                alb.TargetGroupArn,
 		HealthCheckGracePeriodSeconds: apiStartupGrace,
 		DependsOn:                     alb.Listeners,
-		BucketArns:                    in.bucketArns,
+		TaskPolicy:                    in.storage.MediaAccessPolicy,
 		Scaling: components.Scaling{
 			CPUPercent:        apiCPUTarget,
 			MemoryPercent:     apiMemoryTarget,
@@ -157,7 +161,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 	worker, err := service("worker", cfg.Worker, components.ServiceArgs{
 		Image:              images.Refs[components.TargetWorker],
 		StopTimeoutSeconds: workerStopTimeout,
-		BucketArns:         in.bucketArns,
+		TaskPolicy:         in.storage.MediaAccessPolicy,
 		Scaling:            components.Scaling{CPUPercent: workerCPUTarget},
 	})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,30 +14,6 @@ import (
 	"github.com/socialflow/socialflow-infra/internal/harness"
 	"github.com/socialflow/socialflow-infra/internal/offline"
 )
-
-var stacks = []string{"dev", "staging", "prod"}
-
-var (
-	runsMu sync.Mutex
-	runs   = map[string]*harness.Result{}
-)
-
-// run runs a real stack file of the project under the harness, once per
-// test binary; tests only read the result.
-func run(t *testing.T, stack string) *harness.Result {
-	t.Helper()
-
-	runsMu.Lock()
-	defer runsMu.Unlock()
-	if r, ok := runs[stack]; ok {
-		return r
-	}
-	r, err := offline.Run("..", stack)
-	require.NoError(t, err)
-	runs[stack] = r
-
-	return r
-}
 
 // find returns the resource of typ named name, failing if there is none.
 func find(t *testing.T, r *harness.Result, typ, name string) *harness.Resource {
@@ -98,7 +73,7 @@ func TestStacksSizeTheServicesPerTheEnvironmentMatrix(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r := run(t, stack)
+			r := preview(t, stack)
 			for role, want := range matrix[stack] {
 				name := "socialflow-" + stack + "-" + role
 				td := find(t, r, taskDefType, name)
@@ -128,7 +103,7 @@ func TestStacksRunBeatAsASingletonAlsoDuringDeploys(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		beat := find(t, r, serviceType, "socialflow-"+stack+"-beat")
 		assert.Equal(t, 1.0, beat.Inputs["desiredCount"], stack)
 		assert.Equal(t, 100.0, beat.Inputs["deploymentMaximumPercent"], stack)
@@ -150,7 +125,7 @@ func TestStacksLeaveTheApiAndWorkerCountsToTheirAutoscalers(t *testing.T) {
 	label := regexp.MustCompile(`^app/socialflow-[a-z]+/[0-9a-f]{16}/` +
 		`targetgroup/socialflow-[a-z]+-api/[0-9a-f]{16}$`)
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		prefix := "socialflow-" + stack + "-"
 		for _, role := range []string{"api", "worker"} {
 			svc := find(t, r, serviceType, prefix+role)
@@ -182,7 +157,7 @@ func TestStacksRunEveryContainerByDigestFromTheStackRepository(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		repo := r.Outputs["ecrRepositoryUrl"].(string)
 		digest := regexp.MustCompile("^" + regexp.QuoteMeta(repo) + "@sha256:[0-9a-f]{64}$")
 		prefix := "socialflow-" + stack + "-"
@@ -218,7 +193,7 @@ func TestStacksTurnContainerInsightsOnWithDetailedMonitoring(t *testing.T) {
 
 	want := map[string]string{"dev": "disabled", "staging": "enabled", "prod": "enabled"}
 	for _, stack := range stacks {
-		cluster := find(t, run(t, stack), "aws:ecs/cluster:Cluster", "socialflow-"+stack)
+		cluster := find(t, preview(t, stack), "aws:ecs/cluster:Cluster", "socialflow-"+stack)
 		assert.Equal(t, []any{map[string]any{"name": "containerInsights", "value": want[stack]}},
 			cluster.Inputs["settings"], stack)
 	}
@@ -228,7 +203,7 @@ func TestStacksServeHttpsWhereACertificateIsConfigured(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		rules := map[string]string{}
 		for _, l := range r.OfType(listenType) {
 			action := l.Inputs["defaultActions"].([]any)[0].(map[string]any)
@@ -261,7 +236,7 @@ func TestStacksStartTheApiOnlyOnceItsListenersExist(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		api := find(t, r, serviceType, "socialflow-"+stack+"-api")
 		ls := r.OfType(listenType)
 		require.NotEmpty(t, ls)
@@ -275,7 +250,7 @@ func TestStacksProtectTheLoadBalancerInProdOnly(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		alb := find(t, run(t, stack), "aws:lb/loadBalancer:LoadBalancer", "socialflow-"+stack)
+		alb := find(t, preview(t, stack), "aws:lb/loadBalancer:LoadBalancer", "socialflow-"+stack)
 		assert.Equal(t, stack == "prod", alb.Inputs["enableDeletionProtection"], stack)
 		assert.Equal(t, true, alb.Inputs["dropInvalidHeaderFields"], stack)
 	}
@@ -285,7 +260,7 @@ func TestStacksNameLoadBalancerResourcesWithinTheAwsLimit(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		for _, typ := range []string{
 			"aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup",
 		} {
@@ -297,6 +272,20 @@ func TestStacksNameLoadBalancerResourcesWithinTheAwsLimit(t *testing.T) {
 	}
 }
 
+// stringList is an IAM policy element: one string or a list of them.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = []string{one}
+
+		return nil
+	}
+
+	return json.Unmarshal(b, (*[]string)(l))
+}
+
 // statements returns a role policy's statements as action → resources.
 func statements(t *testing.T, r *harness.Result, name string) map[string][]string {
 	t.Helper()
@@ -304,8 +293,8 @@ func statements(t *testing.T, r *harness.Result, name string) map[string][]strin
 	var doc struct {
 		Statement []struct {
 			Effect   string
-			Action   []string
-			Resource []string
+			Action   stringList
+			Resource stringList
 		}
 	}
 	decode(t, find(t, r, "aws:iam/rolePolicy:RolePolicy", name), "policy", &doc)
@@ -324,7 +313,7 @@ func TestStacksExecutionRolesReadExactlyTheInjectedSecretsAndTheirKey(t *testing
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		var secretArns []string
 		for _, v := range r.Outputs["secretArns"].(map[string]string) {
 			secretArns = append(secretArns, v)
@@ -362,7 +351,7 @@ func TestStacksInjectEveryApplicationSecretUnderItsVariable(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		arns := r.Outputs["secretArns"].(map[string]string)
 		want := map[string]string{}
 		for _, spec := range components.AppSecrets {
@@ -385,25 +374,57 @@ func TestStacksInjectEveryApplicationSecretUnderItsVariable(t *testing.T) {
 	}
 }
 
-func TestStacksTaskRolesGrantNoWildcards(t *testing.T) {
+func TestStacksLetTheApiAndWorkersUseExactlyTheMediaBuckets(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
-		for _, rp := range r.OfType("aws:iam/rolePolicy:RolePolicy") {
-			if !strings.HasSuffix(rp.Name, "-task") {
-				continue
+		r := preview(t, stack)
+		prefix := "socialflow-" + stack + "-"
+		videos := find(t, r, "aws:s3/bucketV2:BucketV2", prefix+"videos")
+		uploads := find(t, r, "aws:s3/bucketV2:BucketV2", prefix+"uploads")
+		buckets := []string{"arn:aws:s3:::" + videos.Name, "arn:aws:s3:::" + uploads.Name}
+		objects := []string{buckets[0] + "/*", buckets[1] + "/*"}
+		key := r.Outputs["kmsKeyArn"].(string)
+
+		for _, role := range []string{"api", "worker"} {
+			stmts := statements(t, r, prefix+role+"-task")
+			for _, action := range []string{"s3:ListBucket", "s3:GetBucketLocation"} {
+				assert.ElementsMatch(t, buckets, stmts[action], "%s %s", role, action)
 			}
-			for action, resources := range statements(t, r, rp.Name) {
-				for _, res := range resources {
-					assert.True(t, strings.HasPrefix(res, "arn:aws:s3:::") ||
-						strings.HasPrefix(res, "arn:aws:kms:"),
-						"%s: %s on %s", rp.Name, action, res)
-				}
+			for _, action := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} {
+				assert.ElementsMatch(t, objects, stmts[action], "%s %s", role, action)
+			}
+			assert.Equal(t, []string{key}, stmts["kms:GenerateDataKey"],
+				"%s encrypts uploads with the customer key", role)
+			for action, resources := range stmts {
+				assert.NotContains(t, resources, "*", "%s: %s", role, action)
 			}
 		}
-		assert.Nil(t, r.Find("aws:iam/rolePolicy:RolePolicy", "socialflow-"+stack+"-beat-task"),
+		assert.Nil(t, r.Find("aws:iam/rolePolicy:RolePolicy", prefix+"beat-task"),
 			"beat needs no AWS access")
+
+		c := container(t, r, prefix+"worker")
+		env := map[string]string{}
+		for _, e := range c.Environment {
+			env[e.Name] = e.Value
+		}
+		assert.Equal(t, r.Outputs["videosBucket"], env["VIDEOS_BUCKET"])
+		assert.Equal(t, r.Outputs["uploadsBucket"], env["UPLOADS_BUCKET"])
+		assert.Equal(t, r.Outputs["cdnDomain"], env["CDN_DOMAIN"])
+	}
+}
+
+func TestStacksSendLoadBalancerAccessLogsToTheLogBucket(t *testing.T) {
+	t.Parallel()
+
+	for _, stack := range stacks {
+		r := preview(t, stack)
+		alb := find(t, r, "aws:lb/loadBalancer:LoadBalancer", "socialflow-"+stack)
+		assert.Equal(t, map[string]any{
+			"bucket": r.Outputs["logsBucket"], "prefix": "alb", "enabled": true,
+		}, alb.Inputs["accessLogs"], stack)
+		policy := find(t, r, "aws:s3/bucketPolicy:BucketPolicy", "socialflow-"+stack+"-logs-policy")
+		assert.Contains(t, alb.DependsOn, policy.URN, "%s logs once the bucket lets them in", stack)
 	}
 }
 
@@ -411,7 +432,7 @@ func TestStacksPlaceEveryTaskInPrivateSubnetsBehindTheAppGroup(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		app := r.Outputs["securityGroupIds"].(map[string]string)["app"]
 		for _, svc := range r.OfType(serviceType) {
 			assert.Equal(t, map[string]any{
@@ -440,7 +461,7 @@ func TestStacksExportWhatCiNeedsToDeployAndMigrate(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
-		r := run(t, stack)
+		r := preview(t, stack)
 		prefix := "socialflow-" + stack
 		out := r.Outputs
 		assert.Equal(t, prefix, out["clusterName"])

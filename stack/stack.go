@@ -59,12 +59,46 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	storage, err := components.NewStorage(ctx, name, &components.StorageArgs{
+		AccountID:                       identity.AccountId,
+		Region:                          cfg.Region,
+		KeyArn:                          secrets.KeyArn,
+		CorsOrigins:                     cfg.Storage.CorsOrigins,
+		InfrequentAccessAfterDays:       cfg.Storage.InfrequentAccessAfterDays,
+		NoncurrentVersionExpirationDays: cfg.Storage.NoncurrentVersionExpirationDays,
+		LogExpirationDays:               cfg.LogRetentionDays,
+		// Only dev is torn down with its data; elsewhere a destroy stops at
+		// a non-empty bucket.
+		ForceDestroy: cfg.Environment == "dev" && !cfg.Protect,
+		Protect:      cfg.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	cdn, err := components.NewCDN(ctx, name, &components.CDNArgs{
+		AccountID:      identity.AccountId,
+		Region:         cfg.Region,
+		Static:         storage.Static,
+		Videos:         storage.Videos,
+		LogsBucketArn:  storage.Logs.Arn,
+		LogsPolicy:     storage.LogsPolicy,
+		PriceClass:     cfg.CDN.PriceClass,
+		Domain:         cfg.CDN.Domain,
+		CertificateArn: cfg.CDN.CertificateArn,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	compute, err := newCompute(ctx, cfg, computeInputs{
 		accountID: identity.AccountId,
 		keyArn:    secrets.KeyArn,
 		network:   network,
 		groups:    groups,
 		secrets:   secrets,
+		storage:   storage,
+		cdnDomain: cdn.DomainName,
 	})
 	if err != nil {
 		return nil, err
@@ -85,8 +119,15 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 			"postgres": groups.PostgresID,
 			"redis":    groups.RedisID,
 		},
-		"kmsKeyArn":  secrets.KeyArn,
-		"secretArns": secretArns,
+		"kmsKeyArn":          secrets.KeyArn,
+		"secretArns":         secretArns,
+		"videosBucket":       storage.Videos.Name,
+		"uploadsBucket":      storage.Uploads.Name,
+		"staticBucket":       storage.Static.Name,
+		"logsBucket":         storage.Logs.Name,
+		"cdnDomain":          cdn.DomainName,
+		"cdnDistributionId":  cdn.DistributionID,
+		"cdnDistributionArn": cdn.DistributionArn,
 	}
 	for k, v := range compute {
 		outputs[k] = v

@@ -35,9 +35,24 @@ func (m *Mocks) arn(typ, name string) string {
 	case "s3":
 		return "arn:aws:s3:::" + name
 	case "cloudfront":
-		return fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", m.Account,
-			fakeID("E", typ, name))
+		if kind == "Distribution" {
+			return fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", m.Account,
+				fakeID("E", typ, name))
+		}
+
+		return fmt.Sprintf("arn:aws:cloudfront::%s:%s/%s", m.Account,
+			strings.ToLower(kind), fakeID("", typ, name))
 	case "cloudwatch":
+		switch kind {
+		case "LogDeliverySource":
+			return fmt.Sprintf("arn:aws:logs:%s:%s:delivery-source:%s", m.Region, m.Account, name)
+		case "LogDeliveryDestination":
+			return fmt.Sprintf("arn:aws:logs:%s:%s:delivery-destination:%s",
+				m.Region, m.Account, name)
+		case "LogDelivery":
+			return fmt.Sprintf("arn:aws:logs:%s:%s:delivery:%s", m.Region, m.Account,
+				fakeID("", typ, name))
+		}
 		if strings.HasPrefix(kind, "Log") {
 			return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.Region, m.Account, name)
 		}
@@ -88,6 +103,17 @@ func (m *Mocks) fake(args pulumi.MockResourceArgs) (string, resource.PropertyMap
 		id = name
 	case "aws:cloudwatch/logGroup:LogGroup":
 		id = name
+	case "aws:s3/bucketV2:BucketV2":
+		// S3 identifies a bucket by its name; the random suffix Pulumi adds
+		// is left out so names stay stable between runs.
+		id = name
+		set("bucket", name)
+		set("bucketDomainName", name+".s3.amazonaws.com")
+		set("bucketRegionalDomainName", name+".s3."+m.Region+".amazonaws.com")
+	case "aws:cloudfront/distribution:Distribution":
+		id = fakeID("E", typ, name)
+		set("domainName", "d"+fakeID("", typ, name)[:13]+".cloudfront.net")
+		set("hostedZoneId", "Z2FDTNDATAQYW2")
 	default:
 		id = m.fakeCompute(typ, name, args.Inputs, state, set)
 	}

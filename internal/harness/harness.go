@@ -39,6 +39,9 @@ type Resource struct {
 	DependsOn           []string       `json:"dependsOn"`
 	RetainOnDelete      bool           `json:"retainOnDelete"`
 	DeleteBeforeReplace bool           `json:"deleteBeforeReplace"`
+	// Provider is the explicit provider reference ("urn::id") a resource
+	// was given, empty for the default provider.
+	Provider string `json:"provider,omitempty"`
 
 	// raw keeps the inputs with secrets revealed, for tests that must read a
 	// secret-wrapped value (never printed).
@@ -222,6 +225,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.Protect = rpc.GetProtect()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		rec.Provider = rpc.GetProvider()
 		rec.IgnoreChanges = append(rec.IgnoreChanges, rpc.GetIgnoreChanges()...)
 		rec.DependsOn = append(rec.DependsOn, rpc.GetDependencies()...)
 		sort.Strings(rec.DependsOn)
