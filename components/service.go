@@ -287,6 +287,25 @@ func ExecutionPolicy(
 	return policyDocument(stmts...)
 }
 
+// DatabaseSecrets are the container secrets read from the RDS-managed
+// master secret: the user name and password JSON keys of its current
+// version, so a rotation reaches tasks when they next start.
+func DatabaseSecrets(masterSecretArn pulumi.StringInput) map[string]pulumi.StringInput {
+	return map[string]pulumi.StringInput{
+		"DATABASE_USER":     pulumi.Sprintf("%s:username::", masterSecretArn),
+		"DATABASE_PASSWORD": pulumi.Sprintf("%s:password::", masterSecretArn),
+	}
+}
+
+// RedisSecrets are the container secrets read from the secret that holds
+// the whole rediss:// URL: the application's cache and Celery's broker.
+func RedisSecrets(urlSecretArn pulumi.StringInput) map[string]pulumi.StringInput {
+	return map[string]pulumi.StringInput{
+		"REDIS_URL":         urlSecretArn,
+		"CELERY_BROKER_URL": urlSecretArn,
+	}
+}
+
 // SecretArn is the ARN of the secret a container secret's valueFrom reads:
 // the full ARN, or its first seven fields when a JSON key, version stage or
 // version follows ("arn:aws:secretsmanager:r:a:secret:name-AbCdEf:key::").

@@ -446,3 +446,31 @@ func TestServiceChildrenBelongToTheComponent(t *testing.T) {
 		}
 	}
 }
+
+func TestDataTierSecretsReadTheDatabaseKeysAndTheWholeRedisURL(t *testing.T) {
+	t.Parallel()
+
+	const redisSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf-redis-url-Q1w2E3"
+	args := beatArgs()
+	args.Secrets = map[string]pulumi.StringInput{}
+	for _, refs := range []map[string]pulumi.StringInput{
+		components.DatabaseSecrets(pulumi.String(dbSecretArn)),
+		components.RedisSecrets(pulumi.String(redisSecretArn)),
+	} {
+		for env, ref := range refs {
+			args.Secrets[env] = ref
+		}
+	}
+	r := runService(t, args)
+
+	c := containers(t, only(t, r, "aws:ecs/taskDefinition:TaskDefinition"))[0]
+	assert.Equal(t, []components.ContainerSecret{
+		{Name: "CELERY_BROKER_URL", ValueFrom: redisSecretArn},
+		{Name: "DATABASE_PASSWORD", ValueFrom: dbSecretArn + ":password::"},
+		{Name: "DATABASE_USER", ValueFrom: dbSecretArn + ":username::"},
+		{Name: "REDIS_URL", ValueFrom: redisSecretArn},
+	}, c.Secrets)
+	assert.Equal(t, []any{dbSecretArn, redisSecretArn},
+		policyStatements(t, r, "sf-beat-execution")["secretsmanager:GetSecretValue"],
+		"the role names each secret once, by its ARN")
+}
