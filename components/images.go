@@ -8,13 +8,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -282,7 +283,7 @@ func EcrRepositoryArn(image string) (string, bool) {
 // executable bit. A source the context lacks is hashed as missing; the
 // build itself reports it.
 func ContextDigest(contextDir, dockerfilePath, platform string) (string, error) {
-	src, err := os.ReadFile(dockerfilePath)
+	src, err := os.ReadFile(dockerfilePath) //nolint:gosec // the stack's own Dockerfile
 	if err != nil {
 		return "", fmt.Errorf("reading the Dockerfile: %w", err)
 	}
@@ -299,9 +300,10 @@ func ContextDigest(contextDir, dockerfilePath, platform string) (string, error) 
 		}
 	}
 	field("dockerfile", string(src), "platform", platform)
+	context := os.DirFS(contextDir)
 	files := map[string]string{}
 	for _, pattern := range sources {
-		matches, err := filepath.Glob(filepath.Join(contextDir, filepath.FromSlash(pattern)))
+		matches, err := fs.Glob(context, pattern)
 		if err != nil {
 			return "", fmt.Errorf("matching build source %q: %w", pattern, err)
 		}
@@ -309,7 +311,7 @@ func ContextDigest(contextDir, dockerfilePath, platform string) (string, error) 
 			field("missing", pattern)
 		}
 		for _, m := range matches {
-			if err := collectFiles(contextDir, m, files); err != nil {
+			if err := collectFiles(context, m, files); err != nil {
 				return "", err
 			}
 		}
@@ -350,7 +352,7 @@ func copySources(dockerfile []byte) ([]string, error) {
 			}
 			for _, p := range paths {
 				if !strings.Contains(p, "://") {
-					out = append(out, strings.TrimPrefix(p, "./"))
+					out = append(out, path.Clean(strings.TrimPrefix(p, "/")))
 				}
 			}
 		}
@@ -359,10 +361,10 @@ func copySources(dockerfile []byte) ([]string, error) {
 	return out, nil
 }
 
-// collectFiles records every regular file at or under path as
-// relative path → "<mode> <sha256>".
-func collectFiles(root, path string, files map[string]string) error {
-	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+// collectFiles records every regular file at or under root's path as
+// path → "<executable> <sha256>".
+func collectFiles(root fs.FS, path string, files map[string]string) error {
+	return fs.WalkDir(root, path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("hashing build source %s: %w", p, err)
 		}
@@ -373,16 +375,12 @@ func collectFiles(root, path string, files map[string]string) error {
 		if err != nil {
 			return fmt.Errorf("hashing build source %s: %w", p, err)
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("hashing build source %s: %w", p, err)
-		}
-		rel, err := filepath.Rel(root, p)
+		b, err := fs.ReadFile(root, p)
 		if err != nil {
 			return fmt.Errorf("hashing build source %s: %w", p, err)
 		}
 		sum := sha256.Sum256(b)
-		files[filepath.ToSlash(rel)] = fmt.Sprintf("%t %x", info.Mode()&0o111 != 0, sum)
+		files[p] = fmt.Sprintf("%t %x", info.Mode()&0o111 != 0, sum)
 
 		return nil
 	})

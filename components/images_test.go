@@ -9,9 +9,10 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/socialflow/socialflow-infra/components"
 	"github.com/socialflow/socialflow-infra/internal/harness"
@@ -43,8 +44,8 @@ func backendTree(t *testing.T) string {
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o750))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	}
 
 	return dir
@@ -213,23 +214,24 @@ func TestContextDigestChangesExactlyWhenWhatTheBuildReadsChanges(t *testing.T) {
 		sameHash bool
 	}{
 		{"app-code-edited", func(t *testing.T, dir string) (string, string) {
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "app/main.py"), []byte("x = 1\n"), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "app/main.py"), []byte("x = 1\n"), 0o600))
 
 			return dockerfilePath, "linux/amd64"
 		}, false},
 		{"module-added", func(t *testing.T, dir string) (string, string) {
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "app/extra.py"), nil, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "app/extra.py"), nil, 0o600))
 
 			return dockerfilePath, "linux/amd64"
 		}, false},
 		{"requirement-bumped", func(t *testing.T, dir string) (string, string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "requirements.txt"),
-				[]byte("fastapi==0.116.0\n"), 0o644))
+				[]byte("fastapi==0.116.0\n"), 0o600))
 
 			return dockerfilePath, "linux/amd64"
 		}, false},
 		{"script-made-executable", func(t *testing.T, dir string) (string, string) {
-			require.NoError(t, os.Chmod(filepath.Join(dir, "alembic/env.py"), 0o755))
+			script := filepath.Join(dir, "alembic/env.py")
+			require.NoError(t, os.Chmod(script, 0o700)) //nolint:gosec // an executable on purpose
 
 			return dockerfilePath, "linux/amd64"
 		}, false},
@@ -240,13 +242,13 @@ func TestContextDigestChangesExactlyWhenWhatTheBuildReadsChanges(t *testing.T) {
 			src, err := os.ReadFile(dockerfilePath)
 			require.NoError(t, err)
 			path := filepath.Join(t.TempDir(), "Dockerfile")
-			require.NoError(t, os.WriteFile(path, append(src, "\nLABEL x=y\n"...), 0o644))
+			require.NoError(t, os.WriteFile(path, append(src, "\nLABEL x=y\n"...), 0o600))
 
 			return path, "linux/amd64"
 		}, false},
 		{"uncopied-file-edited", func(t *testing.T, dir string) (string, string) {
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("new"), 0o644))
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "tests/test_main.py"), nil, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("new"), 0o600))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "tests/test_main.py"), nil, 0o600))
 
 			return dockerfilePath, "linux/amd64"
 		}, true},

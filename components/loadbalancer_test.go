@@ -3,9 +3,10 @@ package components_test
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/socialflow/socialflow-infra/components"
 	"github.com/socialflow/socialflow-infra/internal/harness"
@@ -47,7 +48,7 @@ func runLoadBalancer(
 	return r, r.Outputs
 }
 
-func TestLoadBalancerIsPublicDropsInvalidHeadersAndHonoursItsSettings(t *testing.T) {
+func TestLoadBalancerIsPublicDropsInvalidHeadersAndAppliesItsSettings(t *testing.T) {
 	t.Parallel()
 
 	r, _ := runLoadBalancer(t, lbArgs(certArn, nil))

@@ -29,7 +29,7 @@ const scratchPath = "/tmp"
 type Scaling struct {
 	MinCount int
 	MaxCount int
-	// CPUPercent and MemoryPercent are average utilisation targets.
+	// CPUPercent and MemoryPercent are average utilization targets.
 	CPUPercent    float64
 	MemoryPercent float64
 	// RequestsPerTarget is the target of ALB requests per task and minute;

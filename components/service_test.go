@@ -5,10 +5,11 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/socialflow/socialflow-infra/components"
 	"github.com/socialflow/socialflow-infra/internal/harness"
@@ -17,11 +18,11 @@ import (
 const (
 	svcImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sf@sha256:" +
 		"89abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567"
-	svcRepoArn   = "arn:aws:ecr:us-east-1:123456789012:repository/sf"
-	svcKeyArn    = "arn:aws:kms:us-east-1:123456789012:key/aaaabbbb-cccc-dddd-eeee-ffff00001111"
-	jwtSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf-jwt-AbCdEf"
-	dbSecretArn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-XyZ123"
-	mediaPolicy  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+	svcRepoArn  = "arn:aws:ecr:us-east-1:123456789012:repository/sf"
+	svcKeyArn   = "arn:aws:kms:us-east-1:123456789012:key/aaaabbbb-cccc-dddd-eeee-ffff00001111"
+	jwtArn      = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf-jwt-AbCdEf"
+	dbMasterArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-XyZ123"
+	mediaPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
 		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::sf-videos/*"]}]}`
 	requestLabel = "app/sf/0123456789abcdef/targetgroup/sf-api/fedcba9876543210"
 	logGroupArn  = "arn:aws:logs:us-east-1:123456789012:log-group:sf-api"
@@ -52,9 +53,9 @@ func apiArgs() *components.ServiceArgs {
 			"AWS_REGION":  pulumi.String("us-east-1"),
 		},
 		Secrets: map[string]pulumi.StringInput{
-			"JWT_SECRET_KEY":    pulumi.String(jwtSecretArn),
-			"DATABASE_USER":     pulumi.String(dbSecretArn + ":username::"),
-			"DATABASE_PASSWORD": pulumi.String(dbSecretArn + ":password::"),
+			"JWT_SECRET_KEY":    pulumi.String(jwtArn),
+			"DATABASE_USER":     pulumi.String(dbMasterArn + ":username::"),
+			"DATABASE_PASSWORD": pulumi.String(dbMasterArn + ":password::"),
 		},
 		KeyArn:             pulumi.String(svcKeyArn),
 		PullRepositoryArns: []pulumi.StringInput{pulumi.String(svcRepoArn)},
@@ -150,9 +151,9 @@ func TestServiceInjectsSecretsFromSecretsManagerAndPlainSettingsAsEnvironment(t 
 	c := containers(t, td)[0]
 
 	assert.Equal(t, []components.ContainerSecret{
-		{Name: "DATABASE_PASSWORD", ValueFrom: dbSecretArn + ":password::"},
-		{Name: "DATABASE_USER", ValueFrom: dbSecretArn + ":username::"},
-		{Name: "JWT_SECRET_KEY", ValueFrom: jwtSecretArn},
+		{Name: "DATABASE_PASSWORD", ValueFrom: dbMasterArn + ":password::"},
+		{Name: "DATABASE_USER", ValueFrom: dbMasterArn + ":username::"},
+		{Name: "JWT_SECRET_KEY", ValueFrom: jwtArn},
 	}, c.Secrets)
 	assert.Equal(t, []components.KeyValuePair{
 		{Name: "AWS_REGION", Value: "us-east-1"},
@@ -209,7 +210,7 @@ func TestExecutionRoleMayPullLogAndReadExactlyItsSecretsAndKey(t *testing.T) {
 		"logs:CreateLogStream":            logs,
 		"logs:PutLogEvents":               logs,
 		// The database's two keys read one secret, named once.
-		"secretsmanager:GetSecretValue": {dbSecretArn, jwtSecretArn},
+		"secretsmanager:GetSecretValue": {dbMasterArn, jwtArn},
 		"kms:Decrypt":                   {svcKeyArn},
 	}, policyStatements(t, r, "sf-api-execution"))
 
@@ -267,9 +268,9 @@ func TestSecretArnStripsTheJsonKeyOfAValueFrom(t *testing.T) {
 	t.Parallel()
 
 	cases := map[string]string{
-		jwtSecretArn:                          jwtSecretArn,
-		dbSecretArn + ":username::":           dbSecretArn,
-		dbSecretArn + ":password:AWSCURRENT:": dbSecretArn,
+		jwtArn:                                jwtArn,
+		dbMasterArn + ":username::":           dbMasterArn,
+		dbMasterArn + ":password:AWSCURRENT:": dbMasterArn,
 	}
 	for valueFrom, want := range cases {
 		got, err := components.SecretArn(valueFrom)
@@ -450,12 +451,12 @@ func TestServiceChildrenBelongToTheComponent(t *testing.T) {
 func TestDataTierSecretsReadTheDatabaseKeysAndTheWholeRedisURL(t *testing.T) {
 	t.Parallel()
 
-	const redisSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf-redis-url-Q1w2E3"
+	const redisURLArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf-redis-url-Q1w2E3"
 	args := beatArgs()
 	args.Secrets = map[string]pulumi.StringInput{}
 	for _, refs := range []map[string]pulumi.StringInput{
-		components.DatabaseSecrets(pulumi.String(dbSecretArn)),
-		components.RedisSecrets(pulumi.String(redisSecretArn)),
+		components.DatabaseSecrets(pulumi.String(dbMasterArn)),
+		components.RedisSecrets(pulumi.String(redisURLArn)),
 	} {
 		for env, ref := range refs {
 			args.Secrets[env] = ref
@@ -465,12 +466,12 @@ func TestDataTierSecretsReadTheDatabaseKeysAndTheWholeRedisURL(t *testing.T) {
 
 	c := containers(t, only(t, r, "aws:ecs/taskDefinition:TaskDefinition"))[0]
 	assert.Equal(t, []components.ContainerSecret{
-		{Name: "CELERY_BROKER_URL", ValueFrom: redisSecretArn},
-		{Name: "DATABASE_PASSWORD", ValueFrom: dbSecretArn + ":password::"},
-		{Name: "DATABASE_USER", ValueFrom: dbSecretArn + ":username::"},
-		{Name: "REDIS_URL", ValueFrom: redisSecretArn},
+		{Name: "CELERY_BROKER_URL", ValueFrom: redisURLArn},
+		{Name: "DATABASE_PASSWORD", ValueFrom: dbMasterArn + ":password::"},
+		{Name: "DATABASE_USER", ValueFrom: dbMasterArn + ":username::"},
+		{Name: "REDIS_URL", ValueFrom: redisURLArn},
 	}, c.Secrets)
-	assert.Equal(t, []any{dbSecretArn, redisSecretArn},
+	assert.Equal(t, []any{dbMasterArn, redisURLArn},
 		policyStatements(t, r, "sf-beat-execution")["secretsmanager:GetSecretValue"],
 		"the role names each secret once, by its ARN")
 }

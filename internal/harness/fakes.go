@@ -84,7 +84,7 @@ func (m *Mocks) fake(args pulumi.MockResourceArgs) (string, resource.PropertyMap
 		return "", m.fakeComponent(typ, name, state)
 	}
 
-	id := fakeID("", typ, name)
+	var id string
 	set("arn", m.arn(typ, name))
 	set("name", name)
 
@@ -231,7 +231,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			registry = r.StringValue()
 		}
 
-		return out(map[string]any{
+		return out(map[string]any{ //nolint:gosec // fake registry credentials of the preview
 			"authorizationToken": "QVdTOnByZXZpZXc=",
 			"expiresAt":          "2030-01-01T00:00:00Z",
 			"password":           "preview",
