@@ -140,14 +140,14 @@ func NewService(
 	if err != nil {
 		return nil, err
 	}
-	taskRole, taskPolicy, err := taskRole(ctx, name, args, parent)
+	appRole, appPolicy, err := taskRole(ctx, name, args, parent)
 	if err != nil {
 		return nil, err
 	}
 
 	td := taskDefinition{
 		ctx: ctx, args: args, parent: parent,
-		logGroup: logGroup.Name, execRole: execRole.Arn, taskRole: taskRole.Arn,
+		logGroup: logGroup.Name, execRole: execRole.Arn, taskRole: appRole.Arn,
 	}
 	taskDef, err := td.register(name, args.ContainerName, args.Image.Command, args.Port)
 	if err != nil {
@@ -155,8 +155,8 @@ func NewService(
 	}
 
 	ready := append([]pulumi.Resource{execPolicy}, args.DependsOn...)
-	if taskPolicy != nil {
-		ready = append(ready, taskPolicy)
+	if appPolicy != nil {
+		ready = append(ready, appPolicy)
 	}
 	svc, err := newEcsService(ctx, name, taskDef.Arn, args, parent, pulumi.DependsOn(ready))
 	if err != nil {
@@ -182,7 +182,7 @@ func NewService(
 	c.TaskDefinitionArn = taskDef.Arn
 	c.LogGroupName = logGroup.Name
 	c.ExecutionRoleArn = execRole.Arn
-	c.TaskRoleArn = taskRole.Arn
+	c.TaskRoleArn = appRole.Arn
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"serviceName":                c.ServiceName,
 		"taskDefinitionArn":          c.TaskDefinitionArn,

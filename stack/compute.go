@@ -9,8 +9,8 @@ import (
 	"github.com/socialflow/socialflow-infra/config"
 )
 
-// Autoscaling targets sit below the alarm thresholds (CPU 75 %, memory
-// 80 %), so the services grow before anyone is paged.
+// Autoscaling targets sit below the default alarm thresholds (CPU 75 %,
+// memory 80 %), so the services grow before anyone is paged.
 const (
 	apiCPUTarget         = 60
 	apiMemoryTarget      = 70
@@ -27,8 +27,8 @@ const (
 	apiStartupGrace   = 60
 )
 
-// MigrationCommand is what the one-off migration task runs.
-var MigrationCommand = []string{"alembic", "upgrade", "head"}
+// migrationCommand is what the one-off migration task runs.
+var migrationCommand = []string{"alembic", "upgrade", "head"}
 
 // computeInputs is what the compute tier takes from the rest of the stack.
 type computeInputs struct {
@@ -152,7 +152,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 			RequestsPerTarget: apiRequestsPerTarget,
 			RequestsLabel:     alb.RequestsLabel,
 		},
-		MigrationCommand: MigrationCommand,
+		MigrationCommand: migrationCommand,
 	})
 	if err != nil {
 		return nil, err
