@@ -41,11 +41,10 @@ type computeInputs struct {
 	// bucket; cdnDomain serves the media.
 	storage   *components.Storage
 	cdnDomain pulumi.StringOutput
-	// dataSecrets maps environment variables to the data tier's secret
-	// references (database credentials, Redis URLs); dataEnv holds its
-	// plain settings (database host, port, name).
-	dataSecrets map[string]pulumi.StringInput
-	dataEnv     map[string]pulumi.StringInput
+	// postgres and redis are the data tier: the containers get their
+	// addresses as plain settings and their credentials as secrets.
+	postgres *components.Postgres
+	redis    *components.Redis
 }
 
 // newCompute registers the images, the cluster, the load balancer and the
@@ -95,8 +94,14 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 	for _, spec := range components.AppSecrets {
 		secretRefs[spec.Env] = in.secrets.Arns[spec.Key]
 	}
-	for env, ref := range in.dataSecrets {
-		secretRefs[env] = ref
+	dataSecrets := []map[string]pulumi.StringInput{
+		components.DatabaseSecrets(in.postgres.MasterSecretArn),
+		components.RedisSecrets(in.redis.URLSecretArn),
+	}
+	for _, refs := range dataSecrets {
+		for env, ref := range refs {
+			secretRefs[env] = ref
+		}
 	}
 	cdnDomain := pulumi.StringInput(in.cdnDomain)
 	if cfg.CDN.Domain != "" {
@@ -108,9 +113,9 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 		"VIDEOS_BUCKET":  in.storage.Videos.Name,
 		"UPLOADS_BUCKET": in.storage.Uploads.Name,
 		"CDN_DOMAIN":     cdnDomain,
-	}
-	for k, v := range in.dataEnv {
-		env[k] = v
+		"DATABASE_HOST":  in.postgres.Address,
+		"DATABASE_PORT":  pulumi.Sprintf("%d", in.postgres.Port),
+		"DATABASE_NAME":  in.postgres.DatabaseName,
 	}
 
 	service := func(role string, task config.Task, extra components.ServiceArgs) (

@@ -51,10 +51,10 @@ const (
 	listenType  = "aws:lb/listener:Listener"
 )
 
-// size is one row of the environment matrix for one service.
-type size struct{ cpu, memory, min, max int }
+// taskSize is one row of the environment matrix for one service.
+type taskSize struct{ cpu, memory, min, max int }
 
-var matrix = map[string]map[string]size{
+var serviceMatrix = map[string]map[string]taskSize{
 	"dev": {
 		"api": {512, 1024, 1, 1}, "worker": {512, 1024, 1, 1}, "beat": {256, 512, 1, 1},
 	},
@@ -74,7 +74,7 @@ func TestStacksSizeTheServicesPerTheEnvironmentMatrix(t *testing.T) {
 			t.Parallel()
 
 			r := preview(t, stack)
-			for role, want := range matrix[stack] {
+			for role, want := range serviceMatrix[stack] {
 				name := "socialflow-" + stack + "-" + role
 				td := find(t, r, taskDefType, name)
 				assert.Equal(t, map[string]any{"cpu": itoa(want.cpu), "memory": itoa(want.memory)},
@@ -272,10 +272,10 @@ func TestStacksNameLoadBalancerResourcesWithinTheAwsLimit(t *testing.T) {
 	}
 }
 
-// stringList is an IAM policy element: one string or a list of them.
-type stringList []string
+// policyList is an IAM policy element: one string or a list of them.
+type policyList []string
 
-func (l *stringList) UnmarshalJSON(b []byte) error {
+func (l *policyList) UnmarshalJSON(b []byte) error {
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
 		*l = []string{one}
@@ -293,8 +293,8 @@ func statements(t *testing.T, r *harness.Result, name string) map[string][]strin
 	var doc struct {
 		Statement []struct {
 			Effect   string
-			Action   stringList
-			Resource stringList
+			Action   policyList
+			Resource policyList
 		}
 	}
 	decode(t, find(t, r, "aws:iam/rolePolicy:RolePolicy", name), "policy", &doc)
@@ -314,7 +314,9 @@ func TestStacksExecutionRolesReadExactlyTheInjectedSecretsAndTheirKey(t *testing
 
 	for _, stack := range stacks {
 		r := preview(t, stack)
-		var secretArns []string
+		secretArns := []string{
+			r.Outputs["postgresSecretArn"].(string), r.Outputs["redisUrlSecretArn"].(string),
+		}
 		for _, v := range r.Outputs["secretArns"].(map[string]string) {
 			secretArns = append(secretArns, v)
 		}
@@ -342,18 +344,39 @@ func TestStacksExecutionRolesReadExactlyTheInjectedSecretsAndTheirKey(t *testing
 				injected = append(injected, arn)
 			}
 			sort.Strings(injected)
-			assert.Equal(t, secretArns, injected, "%s reads what it injects", name)
+			assert.Equal(t, secretArns, sortedUnique(injected), "%s reads what it injects", name)
 		}
 	}
 }
 
-func TestStacksInjectEveryApplicationSecretUnderItsVariable(t *testing.T) {
+func sortedUnique(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+
+	return out
+}
+
+func TestStacksInjectEverySecretUnderItsVariable(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range stacks {
 		r := preview(t, stack)
 		arns := r.Outputs["secretArns"].(map[string]string)
-		want := map[string]string{}
+		db := r.Outputs["postgresSecretArn"].(string)
+		redisURL := r.Outputs["redisUrlSecretArn"].(string)
+		want := map[string]string{
+			"DATABASE_USER":     db + ":username::",
+			"DATABASE_PASSWORD": db + ":password::",
+			"REDIS_URL":         redisURL,
+			"CELERY_BROKER_URL": redisURL,
+		}
 		for _, spec := range components.AppSecrets {
 			want[spec.Env] = arns[spec.Key]
 		}
@@ -370,6 +393,9 @@ func TestStacksInjectEveryApplicationSecretUnderItsVariable(t *testing.T) {
 			}
 			assert.Equal(t, stack, env["ENVIRONMENT"])
 			assert.Equal(t, "us-east-1", env["AWS_REGION"])
+			assert.Equal(t, r.Outputs["postgresEndpoint"], env["DATABASE_HOST"])
+			assert.Equal(t, "5432", env["DATABASE_PORT"])
+			assert.Equal(t, "socialflow", env["DATABASE_NAME"])
 		}
 	}
 }

@@ -59,6 +59,46 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	postgres, err := components.NewPostgres(ctx, name+"-db", &components.PostgresArgs{
+		EngineVersion:         cfg.Postgres.EngineVersion,
+		InstanceClass:         cfg.Postgres.InstanceClass,
+		ClassMemoryGiB:        config.PostgresClassMemoryGiB[cfg.Postgres.InstanceClass],
+		MultiAz:               cfg.Postgres.MultiAz,
+		AllocatedStorageGb:    cfg.Postgres.AllocatedStorageGb,
+		MaxAllocatedStorageGb: cfg.Postgres.MaxAllocatedStorageGb,
+		BackupRetentionDays:   cfg.Postgres.BackupRetentionDays,
+		FinalSnapshot:         cfg.Postgres.FinalSnapshot,
+		DeletionProtection:    cfg.Postgres.DeletionProtection,
+		Protect:               cfg.Protect,
+		DatabaseName:          cfg.Postgres.DatabaseName,
+		SubnetIDs:             network.PrivateSubnetIDs,
+		SecurityGroupID:       groups.PostgresID,
+		KeyArn:                secrets.KeyArn,
+		LogRetentionDays:      cfg.LogRetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	redis, err := components.NewRedis(ctx, name+"-redis", &components.RedisArgs{
+		EngineVersion:         cfg.Redis.EngineVersion,
+		NodeType:              cfg.Redis.NodeType,
+		Nodes:                 cfg.Redis.Nodes,
+		AutomaticFailover:     cfg.Redis.AutomaticFailover,
+		MultiAz:               cfg.Redis.MultiAz,
+		SnapshotRetentionDays: cfg.Redis.SnapshotRetentionDays,
+		Protect:               cfg.Protect,
+		SubnetIDs:             network.PrivateSubnetIDs,
+		SecurityGroupID:       groups.RedisID,
+		KeyArn:                secrets.KeyArn,
+		AuthToken:             secrets.RedisAuthToken,
+		LogRetentionDays:      cfg.LogRetentionDays,
+		RecoveryWindowDays:    cfg.SecretRecoveryWindowDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	storage, err := components.NewStorage(ctx, name, &components.StorageArgs{
 		AccountID:                       identity.AccountId,
 		Region:                          cfg.Region,
@@ -99,6 +139,8 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		secrets:   secrets,
 		storage:   storage,
 		cdnDomain: cdn.DomainName,
+		postgres:  postgres,
+		redis:     redis,
 	})
 	if err != nil {
 		return nil, err
@@ -128,6 +170,14 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"cdnDomain":          cdn.DomainName,
 		"cdnDistributionId":  cdn.DistributionID,
 		"cdnDistributionArn": cdn.DistributionArn,
+		// Endpoints are host names; the ports are separate outputs.
+		"postgresEndpoint":  postgres.Address,
+		"postgresPort":      postgres.Port,
+		"postgresSecretArn": postgres.MasterSecretArn,
+		"redisEndpoint":     redis.PrimaryEndpoint,
+		"redisPort":         redis.Port,
+		"redisUrlSecretArn": redis.URLSecretArn,
+		"redisUrl":          pulumi.ToSecret(redis.URL),
 	}
 	for k, v := range compute {
 		outputs[k] = v

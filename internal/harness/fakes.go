@@ -103,6 +103,10 @@ func (m *Mocks) fake(args pulumi.MockResourceArgs) (string, resource.PropertyMap
 		id = name
 	case "aws:cloudwatch/logGroup:LogGroup":
 		id = name
+	case "aws:rds/instance:Instance":
+		id = m.fakeDBInstance(typ, name, state, set)
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		id = m.fakeReplicationGroup(typ, name, state, set)
 	case "aws:s3/bucketV2:BucketV2":
 		// S3 identifies a bucket by its name; the random suffix Pulumi adds
 		// is left out so names stay stable between runs.
@@ -170,6 +174,72 @@ func (m *Mocks) fakeCompute(
 	}
 
 	return id
+}
+
+// fakeDBInstance adds what RDS computes for an instance: its DNS name, its
+// resource ID and, when RDS manages the master password, the secret.
+func (m *Mocks) fakeDBInstance(
+	typ, name string, state resource.PropertyMap, set func(string, any),
+) string {
+	identifier := name
+	if v, ok := state["identifier"]; ok && v.IsString() {
+		identifier = v.StringValue()
+	}
+	port := 5432.0
+	if v, ok := state["port"]; ok && v.IsNumber() {
+		port = v.NumberValue()
+	}
+	address := fmt.Sprintf("%s.%s.%s.rds.amazonaws.com", identifier, fakeID("c", typ, "")[:12],
+		m.Region)
+	set("identifier", identifier)
+	set("port", port)
+	set("address", address)
+	set("endpoint", fmt.Sprintf("%s:%d", address, int(port)))
+	set("resourceId", "db-"+strings.ToUpper(fakeID("", typ, name)))
+	state["arn"] = resource.NewPropertyValue(
+		fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.Region, m.Account, identifier))
+	if v, ok := state["manageMasterUserPassword"]; ok && v.IsBool() && v.BoolValue() {
+		secret := map[string]any{
+			"secretArn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-AbCdEf",
+				m.Region, m.Account, fakeID("", typ, name)),
+			"secretStatus": "active",
+		}
+		if k, ok := state["masterUserSecretKmsKeyId"]; ok && k.IsString() {
+			secret["kmsKeyId"] = k.StringValue()
+		}
+		set("masterUserSecrets", []any{secret})
+	}
+
+	return identifier
+}
+
+// fakeReplicationGroup adds what ElastiCache computes for a replication
+// group: the ID Pulumi auto-names (the logical name and an 8-character
+// suffix), the primary endpoint and one member cluster per node.
+func (m *Mocks) fakeReplicationGroup(
+	typ, name string, state resource.PropertyMap, set func(string, any),
+) string {
+	groupID := name + "-" + fakeID("", typ, name)[:7]
+	if v, ok := state["replicationGroupId"]; ok && v.IsString() {
+		groupID = v.StringValue()
+	}
+	nodes := 1
+	if v, ok := state["numCacheClusters"]; ok && v.IsNumber() {
+		nodes = int(v.NumberValue())
+	}
+	members := make([]any, nodes)
+	for i := range members {
+		members[i] = fmt.Sprintf("%s-%03d", groupID, i+1)
+	}
+	set("replicationGroupId", groupID)
+	set("port", 6379.0)
+	set("primaryEndpointAddress", fmt.Sprintf("master.%s.%s.cache.amazonaws.com", groupID,
+		fakeID("", typ, name)[:6]))
+	set("memberClusters", members)
+	state["arn"] = resource.NewPropertyValue(
+		fmt.Sprintf("arn:aws:elasticache:%s:%s:replicationgroup:%s", m.Region, m.Account, groupID))
+
+	return groupID
 }
 
 // fakeComponent gives remote components (awsx) the outputs the real
