@@ -3,6 +3,7 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,17 +348,10 @@ func taskRole(
 }
 
 func sortedUnique(ss []string) []string {
-	seen := map[string]bool{}
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
+	out := slices.Clone(ss)
+	slices.Sort(out)
 
-	return out
+	return slices.Compact(out)
 }
 
 // taskDefinition registers task definitions that share the service's

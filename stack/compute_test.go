@@ -3,6 +3,7 @@ package stack_test
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -343,24 +344,10 @@ func TestStacksExecutionRolesReadExactlyTheInjectedSecretsAndTheirKey(t *testing
 				require.NoError(t, err)
 				injected = append(injected, arn)
 			}
-			sort.Strings(injected)
-			assert.Equal(t, secretArns, sortedUnique(injected), "%s reads what it injects", name)
+			slices.Sort(injected)
+			assert.Equal(t, secretArns, slices.Compact(injected), "%s reads what it injects", name)
 		}
 	}
-}
-
-func sortedUnique(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-
-	return out
 }
 
 func TestStacksInjectEverySecretUnderItsVariable(t *testing.T) {
