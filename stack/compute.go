@@ -47,9 +47,18 @@ type computeInputs struct {
 	redis    *components.Redis
 }
 
+// computeTier is what the compute tier built: its stack outputs, and what
+// the alarms watch.
+type computeTier struct {
+	outputs  pulumi.Map
+	cluster  *components.Cluster
+	alb      *components.LoadBalancer
+	services map[string]*components.Service
+}
+
 // newCompute registers the images, the cluster, the load balancer and the
-// API, worker and beat services, and returns the compute tier's outputs.
-func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulumi.Map, error) {
+// API, worker and beat services.
+func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (*computeTier, error) {
 	name := cfg.Name()
 
 	images, err := components.NewImages(ctx, name, &components.ImagesArgs{
@@ -68,6 +77,8 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 
 	cluster, err := components.NewCluster(ctx, name, &components.ClusterArgs{
 		ContainerInsights: cfg.DetailedMonitoring,
+		LogRetentionDays:  cfg.LogRetentionDays,
+		KeyArn:            in.keyArn,
 	})
 	if err != nil {
 		return nil, err
@@ -183,7 +194,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 		return nil, err
 	}
 
-	return pulumi.Map{
+	outputs := pulumi.Map{
 		"ecrRepositoryUrl":           images.RepositoryURL,
 		"clusterName":                cluster.Name,
 		"albDnsName":                 alb.DNSName,
@@ -192,5 +203,12 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (pulu
 		"workerServiceName":          worker.ServiceName,
 		"beatServiceName":            beat.ServiceName,
 		"migrationTaskDefinitionArn": api.MigrationTaskDefinitionArn,
+	}
+
+	return &computeTier{
+		outputs:  outputs,
+		cluster:  cluster,
+		alb:      alb,
+		services: map[string]*components.Service{"api": api, "worker": worker, "beat": beat},
 	}, nil
 }
