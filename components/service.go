@@ -93,6 +93,9 @@ type ServiceArgs struct {
 	// Singleton runs exactly one task, also during deployments, with no
 	// autoscaling.
 	Singleton bool
+	// HealthCheck, when set, lets ECS replace a container that hangs; the
+	// load balancer checks a service that has one.
+	HealthCheck *ContainerHealthCheck
 	// MigrationCommand, when set, registers a one-off task definition that
 	// runs it with the service's image, secrets, roles and log group.
 	MigrationCommand []string
@@ -150,7 +153,8 @@ func NewService(
 		ctx: ctx, args: args, parent: parent,
 		logGroup: logGroup.Name, execRole: execRole.Arn, taskRole: appRole.Arn,
 	}
-	taskDef, err := td.register(name, args.ContainerName, args.Image.Command, args.Port)
+	taskDef, err := td.register(name, args.ContainerName, args.Image.Command, args.Port,
+		args.HealthCheck)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +176,7 @@ func NewService(
 
 	c.MigrationTaskDefinitionArn = pulumi.String("").ToStringOutput()
 	if len(args.MigrationCommand) > 0 {
-		migration, err := td.register(name+"-migrate", "migrate", args.MigrationCommand, 0)
+		migration, err := td.register(name+"-migrate", "migrate", args.MigrationCommand, 0, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -368,19 +372,31 @@ type taskDefinition struct {
 // ContainerDefinition is the part of an ECS container definition the
 // services set.
 type ContainerDefinition struct {
-	Name                   string            `json:"name"`
-	Image                  string            `json:"image"`
-	Essential              bool              `json:"essential"`
-	Command                []string          `json:"command,omitempty"`
-	User                   string            `json:"user"`
-	ReadonlyRootFilesystem bool              `json:"readonlyRootFilesystem"`
-	PortMappings           []PortMapping     `json:"portMappings,omitempty"`
-	Environment            []KeyValuePair    `json:"environment"`
-	Secrets                []ContainerSecret `json:"secrets"`
-	MountPoints            []MountPoint      `json:"mountPoints"`
-	LinuxParameters        LinuxParameters   `json:"linuxParameters"`
-	StopTimeout            int               `json:"stopTimeout,omitempty"`
-	LogConfiguration       LogConfiguration  `json:"logConfiguration"`
+	Name                   string                `json:"name"`
+	Image                  string                `json:"image"`
+	Essential              bool                  `json:"essential"`
+	Command                []string              `json:"command,omitempty"`
+	User                   string                `json:"user"`
+	ReadonlyRootFilesystem bool                  `json:"readonlyRootFilesystem"`
+	PortMappings           []PortMapping         `json:"portMappings,omitempty"`
+	Environment            []KeyValuePair        `json:"environment"`
+	Secrets                []ContainerSecret     `json:"secrets"`
+	MountPoints            []MountPoint          `json:"mountPoints"`
+	LinuxParameters        LinuxParameters       `json:"linuxParameters"`
+	StopTimeout            int                   `json:"stopTimeout,omitempty"`
+	HealthCheck            *ContainerHealthCheck `json:"healthCheck,omitempty"`
+	LogConfiguration       LogConfiguration      `json:"logConfiguration"`
+}
+
+// ContainerHealthCheck is a command ECS runs in the container; a task whose
+// container stays unhealthy is replaced. ECS ignores the image's own
+// HEALTHCHECK, so a service without a load balancer needs one here.
+type ContainerHealthCheck struct {
+	Command     []string `json:"command"`
+	Interval    int      `json:"interval"`
+	Timeout     int      `json:"timeout"`
+	Retries     int      `json:"retries"`
+	StartPeriod int      `json:"startPeriod"`
 }
 
 // PortMapping is a container port.
@@ -422,7 +438,7 @@ type LogConfiguration struct {
 
 // register creates a Fargate task definition of one container.
 func (td *taskDefinition) register(
-	family, container string, command []string, port int,
+	family, container string, command []string, port int, health *ContainerHealthCheck,
 ) (*ecs.TaskDefinition, error) {
 	a := td.args
 	env := pulumi.StringMap(a.Environment).ToStringMapOutput()
@@ -443,6 +459,7 @@ func (td *taskDefinition) register(
 				Secrets:         []ContainerSecret{},
 				LinuxParameters: LinuxParameters{InitProcessEnabled: true},
 				StopTimeout:     a.StopTimeoutSeconds,
+				HealthCheck:     health,
 				LogConfiguration: LogConfiguration{
 					LogDriver: "awslogs",
 					Options: map[string]string{

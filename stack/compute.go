@@ -27,6 +27,17 @@ const (
 	apiStartupGrace   = 60
 )
 
+// workerHealthCheck asks the task's own Celery worker to answer a ping, as
+// the image's HEALTHCHECK does: ECS replaces a worker that stops answering.
+var workerHealthCheck = &components.ContainerHealthCheck{
+	Command: []string{"CMD-SHELL",
+		`celery --app app.celery_app inspect ping --destination "celery@${HOSTNAME}" --timeout 10`},
+	Interval:    30,
+	Timeout:     15,
+	Retries:     3,
+	StartPeriod: 60,
+}
+
 // migrationCommand is what the one-off migration task runs.
 var migrationCommand = []string{"alembic", "upgrade", "head"}
 
@@ -177,6 +188,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, in computeInputs) (*com
 	worker, err := service("worker", cfg.Worker, components.ServiceArgs{
 		Image:              images.Refs[components.TargetWorker],
 		StopTimeoutSeconds: workerStopTimeout,
+		HealthCheck:        workerHealthCheck,
 		TaskPolicy:         in.storage.MediaAccessPolicy,
 		Scaling:            components.Scaling{CPUPercent: workerCPUTarget},
 	})

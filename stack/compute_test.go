@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/json"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -526,4 +527,28 @@ func TestPrebuiltStackBuildsNothingAndRunsThePromotedDigest(t *testing.T) {
 		"tasks pull from the repository the image was promoted from")
 	assert.NotNil(t, r.Find("aws:ecr/repository:Repository", "socialflow-prod"),
 		"the stack keeps its own repository for CI")
+}
+
+func TestStacksLetEcsReplaceAWorkerThatStopsAnsweringPings(t *testing.T) {
+	t.Parallel()
+
+	dockerfile, err := os.ReadFile("../docker/Dockerfile")
+	require.NoError(t, err)
+	for _, stack := range stacks {
+		r := preview(t, stack)
+		worker := container(t, r, "socialflow-"+stack+"-worker")
+		require.NotNil(t, worker.HealthCheck, "%s: ECS ignores the image's HEALTHCHECK", stack)
+		hc := worker.HealthCheck
+		require.Len(t, hc.Command, 2)
+		assert.Equal(t, "CMD-SHELL", hc.Command[0])
+		assert.Contains(t, string(dockerfile), "CMD "+hc.Command[1],
+			"%s: the same check as the image's worker stage", stack)
+		assert.Equal(t, 30, hc.Interval, stack)
+		assert.Less(t, hc.Timeout, hc.Interval, stack)
+		assert.Positive(t, hc.StartPeriod, stack)
+
+		// The load balancer checks the API; the migration task runs to its end.
+		assert.Nil(t, container(t, r, "socialflow-"+stack+"-api").HealthCheck, stack)
+		assert.Nil(t, container(t, r, "socialflow-"+stack+"-api-migrate").HealthCheck, stack)
+	}
 }
