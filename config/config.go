@@ -36,6 +36,10 @@ type Config struct {
 	// SecretRecoveryWindowDays is how long a deleted secret can be restored;
 	// 0 deletes at once.
 	SecretRecoveryWindowDays int `json:"secretRecoveryWindowDays"`
+	// ProjectDir is the directory holding Pulumi.yaml, which the image
+	// paths are relative to; empty means the working directory, where the
+	// Pulumi CLI runs the program.
+	ProjectDir string `json:"-"`
 
 	Network      Network      `json:"network"`
 	Postgres     Postgres     `json:"postgres"`

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialflow/socialflow-infra/config"
-	"github.com/socialflow/socialflow-infra/internal/harness"
 )
 
 // stackWith reads a real stack file and overrides members of one of its
@@ -18,10 +17,7 @@ import (
 func stackWith(t *testing.T, stack, setting string, members map[string]any) map[string]string {
 	t.Helper()
 
-	project, err := harness.ProjectName("..")
-	require.NoError(t, err)
-	raw, err := harness.StackConfig("..", project, stack)
-	require.NoError(t, err)
+	raw := stackConfig(t, stack)
 
 	key := config.Namespace + ":" + setting
 	obj := map[string]any{}

@@ -9,25 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialflow/socialflow-infra/config"
-	"github.com/socialflow/socialflow-infra/internal/harness"
 )
-
-// storageStackConfig reads a real stack file of the project as the CLI
-// hands it to the program.
-func storageStackConfig(t *testing.T, stack string) map[string]string {
-	t.Helper()
-
-	raw, err := harness.StackConfig("..", config.Namespace, stack)
-	require.NoError(t, err)
-
-	return raw
-}
 
 func TestStorageAndCDNSettingsOfTheStackFilesAreValid(t *testing.T) {
 	t.Parallel()
 
 	for _, stack := range []string{"dev", "staging", "prod"} {
-		_, err := config.Load(storageStackConfig(t, stack))
+		_, err := config.Load(stackConfig(t, stack))
 		assert.NoError(t, err, stack)
 	}
 }
@@ -102,7 +90,7 @@ func TestBadStorageAndCDNSettingsNameKeyValueAndWhatIsAllowed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 
-			raw := storageStackConfig(t, tc.stack)
+			raw := stackConfig(t, tc.stack)
 			raw[tc.key] = tc.value
 			_, err := config.Load(raw)
 			var cfgErr *config.Error
@@ -138,7 +126,7 @@ func TestGoodStorageAndCDNSettingsAreAccepted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 
-			raw := storageStackConfig(t, tc.stack)
+			raw := stackConfig(t, tc.stack)
 			raw[tc.key] = tc.value
 			_, err := config.Load(raw)
 			assert.NoError(t, err)

@@ -131,12 +131,27 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
+	compute, err := newCompute(ctx, cfg, computeInputs{
+		accountID: identity.AccountId,
+		keyArn:    secrets.KeyArn,
+		network:   network,
+		groups:    groups,
+		secrets:   secrets,
+		storage:   storage,
+		cdnDomain: cdn.DomainName,
+		postgres:  postgres,
+		redis:     redis,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	secretArns := pulumi.StringMap{}
 	for k, v := range secrets.Arns {
 		secretArns[k] = v
 	}
 
-	return pulumi.Map{
+	outputs := pulumi.Map{
 		"vpcId":            network.VpcID,
 		"publicSubnetIds":  network.PublicSubnetIDs,
 		"privateSubnetIds": network.PrivateSubnetIDs,
@@ -163,5 +178,66 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		"redisPort":         redis.Port,
 		"redisUrlSecretArn": redis.URLSecretArn,
 		"redisUrl":          pulumi.ToSecret(redis.URL),
-	}, nil
+	}
+	for k, v := range compute.outputs {
+		outputs[k] = v
+	}
+
+	alarms, err := newAlarms(ctx, cfg, identity.AccountId, secrets, postgres, redis, compute)
+	if err != nil {
+		return nil, err
+	}
+	outputs["alarmTopicArn"] = alarms.TopicArn
+	outputs["dashboardName"] = alarms.DashboardName
+
+	return outputs, nil
+}
+
+// newAlarms watches what the stack built: every service, the load balancer
+// and API target group, the database and each cache node.
+func newAlarms(
+	ctx *pulumi.Context, cfg *config.Config, accountID string, secrets *components.Secrets,
+	postgres *components.Postgres, redis *components.Redis, compute *computeTier,
+) (*components.Alarms, error) {
+	a := cfg.Alarms
+	var services []components.AlarmedService
+	for _, role := range []string{"api", "worker", "beat"} {
+		services = append(services, components.AlarmedService{
+			Role:        role,
+			ClusterName: compute.cluster.Name,
+			ServiceName: compute.services[role].ServiceName,
+		})
+	}
+
+	return components.NewAlarms(ctx, cfg.Name(), &components.AlarmsArgs{
+		Region:    cfg.Region,
+		AccountID: accountID,
+		KeyArn:    secrets.KeyArn,
+		Emails:    a.Emails,
+		Thresholds: components.AlarmThresholds{
+			CPUPercent:           a.CPUPercent,
+			MemoryPercent:        a.MemoryPercent,
+			HTTP5xxCount:         a.HTTP5xxCount,
+			LatencySeconds:       a.LatencySeconds,
+			DBFreeStoragePercent: a.DBFreeStoragePercent,
+			DBFreeMemoryPercent:  a.DBFreeMemoryPercent,
+			DBConnectionsPercent: a.DBConnectionsPercent,
+			Evictions:            a.Evictions,
+			PeriodSeconds:        a.PeriodSeconds,
+			EvaluationPeriods:    a.EvaluationPeriods,
+		},
+		Services: services,
+		LoadBalancer: &components.AlarmedLoadBalancer{
+			ArnSuffix:            compute.alb.ArnSuffix,
+			TargetGroupArnSuffix: compute.alb.TargetGroupArnSuffix,
+		},
+		Database: &components.AlarmedDatabase{
+			InstanceID:         postgres.InstanceIdentifier,
+			AllocatedStorageGb: cfg.Postgres.AllocatedStorageGb,
+			MemoryGiB:          config.PostgresClassMemoryGiB[cfg.Postgres.InstanceClass],
+			MaxConnections:     components.PostgresMaxConnections,
+		},
+		Cache:     &components.AlarmedCache{MemberClusterIDs: redis.MemberClusterIDs()},
+		Dashboard: cfg.DetailedMonitoring,
+	})
 }

@@ -60,6 +60,10 @@ func (m *Mocks) arn(typ, name string) string {
 		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.Region, m.Account, fakeID("", typ, name))
 	case "sns":
 		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.Region, m.Account, name)
+	case "secretsmanager":
+		// Secrets Manager appends six random characters to the name.
+		return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", m.Region, m.Account,
+			name, fakeID("", typ, name)[:6])
 	}
 
 	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, m.Region, m.Account,
@@ -80,7 +84,7 @@ func (m *Mocks) fake(args pulumi.MockResourceArgs) (string, resource.PropertyMap
 		return "", m.fakeComponent(typ, name, state)
 	}
 
-	id := fakeID("", typ, name)
+	var id string
 	set("arn", m.arn(typ, name))
 	set("name", name)
 
@@ -114,9 +118,62 @@ func (m *Mocks) fake(args pulumi.MockResourceArgs) (string, resource.PropertyMap
 		id = fakeID("E", typ, name)
 		set("domainName", "d"+fakeID("", typ, name)[:13]+".cloudfront.net")
 		set("hostedZoneId", "Z2FDTNDATAQYW2")
+	default:
+		id = m.fakeCompute(typ, name, args.Inputs, state, set)
 	}
 
 	return id, state
+}
+
+// fakeCompute fakes the computed attributes of the image, load balancer and
+// ECS resources, and returns their ID.
+func (m *Mocks) fakeCompute(
+	typ, name string, inputs, state resource.PropertyMap, set func(string, any),
+) string {
+	id := fakeID("", typ, name)
+	override := func(k string, v any) { state[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	switch typ {
+	case "aws:ecr/repository:Repository":
+		set("registryId", m.Account)
+		set("repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", m.Account, m.Region, name))
+	case "docker:index/image:Image":
+		// The digest of a pushed image: the repository of imageName, pinned.
+		ref := name
+		if v, ok := inputs["imageName"]; ok && v.IsString() {
+			ref = v.StringValue()
+		}
+		sum := sha256.Sum256([]byte(ref))
+		if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+			ref = ref[:i]
+		}
+		set("repoDigest", ref+"@sha256:"+hex.EncodeToString(sum[:]))
+	case "aws:lb/loadBalancer:LoadBalancer":
+		suffix := "app/" + name + "/" + fakeID("", typ, name)[:16]
+		override("arn", fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s",
+			m.Region, m.Account, suffix))
+		set("arnSuffix", suffix)
+		set("dnsName", fmt.Sprintf("%s-%s.%s.elb.amazonaws.com", name,
+			fakeID("", typ, name)[:10], m.Region))
+		set("zoneId", "Z35SXDOTRQ7X7K")
+		id = state["arn"].StringValue()
+	case "aws:lb/targetGroup:TargetGroup":
+		suffix := "targetgroup/" + name + "/" + fakeID("", typ, name)[:16]
+		override("arn", fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:%s",
+			m.Region, m.Account, suffix))
+		set("arnSuffix", suffix)
+		id = state["arn"].StringValue()
+	case "aws:ecs/taskDefinition:TaskDefinition":
+		family := name
+		if f, ok := inputs["family"]; ok && f.IsString() {
+			family = f.StringValue()
+		}
+		override("arn", fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:1",
+			m.Region, m.Account, family))
+		set("revision", 1)
+		id = family
+	}
+
+	return id
 }
 
 // fakeDBInstance adds what RDS computes for an instance: its DNS name, its
@@ -238,6 +295,20 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}
 
 		return out(map[string]any{"ids": ids, "id": "route-tables"})
+	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+		registry := m.Account
+		if r, ok := args.Args["registryId"]; ok && r.IsString() {
+			registry = r.StringValue()
+		}
+
+		return out(map[string]any{ //nolint:gosec // fake registry credentials of the preview
+			"authorizationToken": "QVdTOnByZXZpZXc=",
+			"expiresAt":          "2030-01-01T00:00:00Z",
+			"password":           "preview",
+			"proxyEndpoint":      fmt.Sprintf("https://%s.dkr.ecr.%s.amazonaws.com", registry, m.Region),
+			"userName":           "AWS",
+			"id":                 m.Region,
+		})
 	case "aws:secretsmanager/getRandomPassword:getRandomPassword":
 		return out(map[string]any{
 			"randomPassword": fakePassword(args.Args),

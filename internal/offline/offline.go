@@ -28,6 +28,7 @@ func LoadConfig(dir, stackName string) (project string, cfg *config.Config, err 
 	if err != nil {
 		return "", nil, err
 	}
+	cfg.ProjectDir = dir
 
 	return project, cfg, nil
 }
