@@ -47,7 +47,8 @@ func TestContainerInsightsWritesToALogGroupWithRetentionCreatedFirst(t *testing.
 	r := run(true)
 	cluster := only(t, r, "aws:ecs/cluster:Cluster")
 	group := only(t, r, "aws:cloudwatch/logGroup:LogGroup")
-	assert.Equal(t, "sf-prod", cluster.Inputs["name"], "a known name, so its log group can exist first")
+	assert.Equal(t, "sf-prod", cluster.Inputs["name"],
+		"a known name, so its log group can exist first")
 	assert.Equal(t, "/aws/ecs/containerinsights/sf-prod/performance", group.Inputs["name"])
 	assert.Equal(t, 90.0, group.Inputs["retentionInDays"])
 	assert.Equal(t, testKeyArn, group.Inputs["kmsKeyId"])
