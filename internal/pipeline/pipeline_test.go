@@ -309,3 +309,16 @@ func TestDeployScriptsReadOutputsEveryStackExports(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkflowsRunThePulumiCLIOfTheSDKVersion(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^\s*github\.com/pulumi/pulumi/sdk/v3 v(\S+)$`).FindSubmatch(b)
+	require.NotNil(t, m, "go.mod requires the Pulumi SDK")
+	sdk := string(m[1])
+
+	for _, name := range []string{"preview.yml", "deploy-stack.yml"} {
+		assert.Equal(t, sdk, readWorkflow(t, name).Env["PULUMI_VERSION"],
+			"%s runs the CLI released with the SDK in go.mod", name)
+	}
+}
