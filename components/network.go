@@ -6,6 +6,7 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	awsec2 "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -181,10 +182,16 @@ func flowLogs(
 		return none, fmt.Errorf("creating flow log role: %w", err)
 	}
 
+	// The service looks its group up by name before writing; listing groups
+	// can't be narrowed to one group, only to the account's log groups.
 	policy := group.Arn.ApplyT(func(arn string) (string, error) {
-		return policyDocument(statement("Allow",
-			[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-			[]string{arn, arn + ":*"}))
+		groups := arn[:strings.LastIndex(arn, ":log-group:")] + ":log-group:*"
+
+		return policyDocument(
+			statement("Allow",
+				[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+				[]string{arn, arn + ":*"}),
+			statement("Allow", []string{"logs:DescribeLogGroups"}, []string{groups}))
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
 		Role:   role.ID(),

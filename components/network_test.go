@@ -121,13 +121,17 @@ func TestNetworkFlowLogsGoToAnEncryptedGroupThroughAFlowLogsRole(t *testing.T) {
 	assert.Equal(t, "sts:AssumeRole", stmt["Action"])
 
 	perms := document(t, policy, "policy")["Statement"].([]any)
-	require.Len(t, perms, 1)
+	require.Len(t, perms, 2)
 	grant := perms[0].(map[string]any)
 	assert.ElementsMatch(t,
 		[]any{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 		grant["Action"])
 	arn := "arn:aws:logs:us-east-1:123456789012:log-group:net-flow-logs"
 	assert.ElementsMatch(t, []any{arn, arn + ":*"}, grant["Resource"], "only its own log group")
+	lookup := perms[1].(map[string]any)
+	assert.Equal(t, []any{"logs:DescribeLogGroups"}, lookup["Action"])
+	assert.Equal(t, []any{"arn:aws:logs:us-east-1:123456789012:log-group:*"}, lookup["Resource"],
+		"this account's log groups in this region, not *")
 }
 
 func TestNetworkChildrenAreParentedAndNamedAfterIt(t *testing.T) {

@@ -552,3 +552,23 @@ func TestStacksLetEcsReplaceAWorkerThatStopsAnsweringPings(t *testing.T) {
 		assert.Nil(t, container(t, r, "socialflow-"+stack+"-api-migrate").HealthCheck, stack)
 	}
 }
+
+func TestStacksScratchVolumeIsDeclaredInTheImageSoTheAppUserCanWriteIt(t *testing.T) {
+	t.Parallel()
+
+	dockerfile, err := os.ReadFile("../docker/Dockerfile")
+	require.NoError(t, err)
+	for _, stack := range stacks {
+		r := preview(t, stack)
+		for _, role := range []string{"api", "worker", "beat", "api-migrate"} {
+			c := container(t, r, "socialflow-"+stack+"-"+role)
+			require.True(t, c.ReadonlyRootFilesystem, role)
+			require.Len(t, c.MountPoints, 1, role)
+			// Fargate creates the volume owned by root with mode 0755; only a
+			// VOLUME at the same path copies the image's permissions into it.
+			path := c.MountPoints[0].ContainerPath
+			assert.Contains(t, string(dockerfile), `VOLUME ["`+path+`"]`, "%s %s", stack, role)
+			assert.Contains(t, string(dockerfile), "RUN chmod 1777 "+path, "%s %s", stack, role)
+		}
+	}
+}
