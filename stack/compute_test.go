@@ -17,16 +17,6 @@ import (
 	"github.com/socialflow/socialflow-infra/internal/offline"
 )
 
-// find returns the resource of typ named name, failing if there is none.
-func find(t *testing.T, r *harness.Result, typ, name string) *harness.Resource {
-	t.Helper()
-
-	res := r.Find(typ, name)
-	require.NotNil(t, res, "%s %s", typ, name)
-
-	return res
-}
-
 func decode(t *testing.T, res *harness.Resource, key string, into any) {
 	t.Helper()
 

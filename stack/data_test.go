@@ -78,16 +78,6 @@ var matrix = []dataMatrix{
 	},
 }
 
-// one returns the single resource of typ named name.
-func one(t *testing.T, r *harness.Result, typ, name string) *harness.Resource {
-	t.Helper()
-
-	res := r.Find(typ, name)
-	require.NotNil(t, res, "%s %s is registered", typ, name)
-
-	return res
-}
-
 // stringList converts a recorded list input to strings.
 func stringList(t *testing.T, v any) []string {
 	t.Helper()
@@ -107,13 +97,13 @@ func stringList(t *testing.T, v any) []string {
 func dbOf(t *testing.T, r *harness.Result, stack string) *harness.Resource {
 	t.Helper()
 
-	return one(t, r, rdsInstance, "socialflow-"+stack+"-db")
+	return find(t, r, rdsInstance, "socialflow-"+stack+"-db")
 }
 
 func cacheOf(t *testing.T, r *harness.Result, stack string) *harness.Resource {
 	t.Helper()
 
-	return one(t, r, cacheGroup, "socialflow-"+stack+"-redis")
+	return find(t, r, cacheGroup, "socialflow-"+stack+"-redis")
 }
 
 // keyArnPattern is a KMS key ARN; an alias ARN or name does not match.
@@ -215,7 +205,7 @@ func TestPostgresParametersAreIntegersInTheirOwnUnitAndStaticOnesApplyOnReboot(t
 
 			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
-			group := one(t, r, rdsParamGroup, "socialflow-"+m.stack+"-db-params")
+			group := find(t, r, rdsParamGroup, "socialflow-"+m.stack+"-db-params")
 			// The harness names auto-named resources by their logical name.
 			require.Equal(t, group.Name, db.Inputs["parameterGroupName"],
 				"the instance uses the group")
@@ -292,7 +282,7 @@ func TestPostgresHasPerformanceInsightsAndEnhancedMonitoring(t *testing.T) {
 			assert.Equal(t, 60.0, db.Inputs["monitoringInterval"])
 
 			roleName := "socialflow-" + m.stack + "-db-monitoring"
-			role := one(t, r, iamRole, roleName)
+			role := find(t, r, iamRole, roleName)
 			assert.Regexp(t, `^arn:aws:iam::\d{12}:role/`+regexp.QuoteMeta(roleName)+`$`,
 				db.Inputs["monitoringRoleArn"], "the instance uses the monitoring role")
 			var trust struct {
@@ -308,7 +298,7 @@ func TestPostgresHasPerformanceInsightsAndEnhancedMonitoring(t *testing.T) {
 			assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
 			assert.Equal(t, "sts:AssumeRole", trust.Statement[0].Action)
 
-			attach := one(t, r, iamAttachment, roleName)
+			attach := find(t, r, iamAttachment, roleName)
 			assert.Equal(t, roleName, attach.Inputs["role"])
 			assert.Equal(t,
 				"arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
@@ -340,7 +330,7 @@ func TestPostgresExportsLogsToEncryptedGroupsWithRetentionCreatedFirst(t *testin
 			assert.Equal(t, []string{"postgresql", "upgrade"},
 				stringList(t, db.Inputs["enabledCloudwatchLogsExports"]))
 			for _, export := range []string{"postgresql", "upgrade"} {
-				group := one(t, r, logGroup, identifier+"-"+export)
+				group := find(t, r, logGroup, identifier+"-"+export)
 				assert.Equal(t, "/aws/rds/instance/"+identifier+"/"+export, group.Inputs["name"])
 				assert.Equal(t, m.logRetention, group.Inputs["retentionInDays"])
 				assert.Equal(t, key, group.Inputs["kmsKeyId"])
@@ -359,7 +349,7 @@ func TestPostgresIsReachableOnlyFromThePrivateSubnetsWithIAMAuth(t *testing.T) {
 
 			r := preview(t, m.stack)
 			db := dbOf(t, r, m.stack)
-			subnets := one(t, r, rdsSubnetGroup, "socialflow-"+m.stack+"-db-subnets")
+			subnets := find(t, r, rdsSubnetGroup, "socialflow-"+m.stack+"-db-subnets")
 			groups := r.Outputs["securityGroupIds"].(map[string]string)
 
 			assert.Equal(t, subnets.Name, db.Inputs["dbSubnetGroupName"])
@@ -470,7 +460,7 @@ func TestRedisEncryptsAtRestWithTheKeyArnAndInTransitBehindAnAuthToken(t *testin
 			assert.Equal(t, true, c.Inputs["transitEncryptionEnabled"])
 			assert.Equal(t, harness.Secret, c.Inputs["authToken"], "the token is marked secret")
 
-			stored := one(t, r, secretVersion, "socialflow-"+m.stack+"-redis-auth-token")
+			stored := find(t, r, secretVersion, "socialflow-"+m.stack+"-redis-auth-token")
 			assert.Equal(t, stored.Raw("secretString"), c.Raw("authToken"),
 				"the group uses the token kept in Secrets Manager")
 		})
@@ -508,7 +498,7 @@ func TestRedisParameterGroupEvictsLRUAndClosesIdleClients(t *testing.T) {
 
 			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
-			group := one(t, r, cacheParamGroup, "socialflow-"+m.stack+"-redis-params")
+			group := find(t, r, cacheParamGroup, "socialflow-"+m.stack+"-redis-params")
 
 			assert.Equal(t, group.Name, c.Inputs["parameterGroupName"])
 			assert.Equal(t, "redis7", group.Inputs["family"])
@@ -530,7 +520,7 @@ func TestRedisLivesInThePrivateSubnets(t *testing.T) {
 
 			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
-			subnets := one(t, r, cacheSubnetGroup, "socialflow-"+m.stack+"-redis-subnets")
+			subnets := find(t, r, cacheSubnetGroup, "socialflow-"+m.stack+"-redis-subnets")
 			groups := r.Outputs["securityGroupIds"].(map[string]string)
 
 			assert.Equal(t, subnets.Name, c.Inputs["subnetGroupName"])
@@ -562,7 +552,7 @@ func TestRedisDeliversSlowAndEngineLogsAsJSONToEncryptedGroups(t *testing.T) {
 				assert.Equal(t, "cloudwatch-logs", entry["destinationType"])
 				assert.Equal(t, "json", entry["logFormat"])
 
-				group := one(t, r, logGroup, c.Name+"-"+logType)
+				group := find(t, r, logGroup, c.Name+"-"+logType)
 				assert.Equal(t, group.Inputs["name"], entry["destination"])
 				assert.Equal(t, m.logRetention, group.Inputs["retentionInDays"])
 				assert.Equal(t, key, group.Inputs["kmsKeyId"])
@@ -655,7 +645,7 @@ func TestRedisIsProtectedAndKeepsAFinalSnapshotInProtectedStacks(t *testing.T) {
 			c := cacheOf(t, r, m.stack)
 
 			assert.Equal(t, m.protect, c.Protect, "pulumi protect")
-			assert.Equal(t, m.protect, one(t, r, secret, c.Name+"-url").Protect)
+			assert.Equal(t, m.protect, find(t, r, secret, c.Name+"-url").Protect)
 			if !m.protect {
 				assert.NotContains(t, c.Inputs, "finalSnapshotIdentifier")
 
@@ -677,8 +667,8 @@ func TestRedisURLSecretHoldsTheRedissURLWithTokenAndPrimaryEndpoint(t *testing.T
 
 			r := preview(t, m.stack)
 			c := cacheOf(t, r, m.stack)
-			s := one(t, r, secret, c.Name+"-url")
-			version := one(t, r, secretVersion, c.Name+"-url")
+			s := find(t, r, secret, c.Name+"-url")
+			version := find(t, r, secretVersion, c.Name+"-url")
 
 			assert.Equal(t, customerKey(t, r), s.Inputs["kmsKeyId"])
 			assert.Equal(t, m.recoveryDays, s.Inputs["recoveryWindowInDays"])

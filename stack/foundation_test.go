@@ -3,7 +3,6 @@ package stack_test
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,32 +10,7 @@ import (
 
 	"github.com/socialflow/socialflow-infra/components"
 	"github.com/socialflow/socialflow-infra/internal/harness"
-	"github.com/socialflow/socialflow-infra/internal/offline"
 )
-
-// stacks are the stack files of the project.
-var stacks = []string{"dev", "staging", "prod"}
-
-var (
-	runsMu sync.Mutex
-	runs   = map[string]*harness.Result{}
-)
-
-// preview runs a real stack file of the project once per test binary.
-func preview(t *testing.T, stack string) *harness.Result {
-	t.Helper()
-
-	runsMu.Lock()
-	defer runsMu.Unlock()
-	if r, ok := runs[stack]; ok {
-		return r
-	}
-	r, err := offline.Run("..", stack)
-	require.NoError(t, err)
-	runs[stack] = r
-
-	return r
-}
 
 // childrenOf returns the children of the one component of type typ.
 func childrenOf(t *testing.T, r *harness.Result, typ string) []*harness.Resource {

@@ -3,19 +3,13 @@ package stack_test
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/socialflow/socialflow-infra/config"
 	"github.com/socialflow/socialflow-infra/internal/harness"
-	"github.com/socialflow/socialflow-infra/internal/offline"
 )
-
-// storageStacks are the real stack files of the project.
-var storageStacks = []string{"dev", "staging", "prod"}
 
 var storagePurposes = []string{"videos", "uploads", "static", "logs"}
 
@@ -24,46 +18,6 @@ const (
 	stPolicy       = "aws:s3/bucketPolicy:BucketPolicy"
 	stDistribution = "aws:cloudfront/distribution:Distribution"
 )
-
-// storageRun is one offline run of a stack file, shared by the tests.
-type storageRun struct {
-	once   sync.Once
-	result *harness.Result
-	cfg    *config.Config
-	err    error
-}
-
-var storageRuns = map[string]*storageRun{
-	"dev": {}, "staging": {}, "prod": {},
-}
-
-// runStorageStack runs Pulumi.<stack>.yaml once and returns the result and
-// the stack's configuration.
-func runStorageStack(t *testing.T, stack string) (*harness.Result, *config.Config) {
-	t.Helper()
-
-	run := storageRuns[stack]
-	require.NotNil(t, run, "unknown stack %s", stack)
-	run.once.Do(func() {
-		_, run.cfg, run.err = offline.LoadConfig("..", stack)
-		if run.err == nil {
-			run.result, run.err = offline.Run("..", stack)
-		}
-	})
-	require.NoError(t, run.err)
-
-	return run.result, run.cfg
-}
-
-// stFind returns the resource of typ named name, failing if absent.
-func stFind(t *testing.T, r *harness.Result, typ, name string) *harness.Resource {
-	t.Helper()
-
-	res := r.Find(typ, name)
-	require.NotNil(t, res, "%s %s is registered", typ, name)
-
-	return res
-}
 
 // stStatements decodes a bucket policy's statements by Sid.
 func stStatements(t *testing.T, policy *harness.Resource) map[string]map[string]any {
@@ -115,15 +69,15 @@ func TestStacksProtectBucketsInProdAndForceDestroyThemOnlyInDev(t *testing.T) {
 		t.Run(tc.stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, tc.stack)
+			r, cfg := stackRun(t, tc.stack)
 			require.Equal(t, tc.protect, cfg.Protect, "stack file sets protect")
 			require.Len(t, r.OfType(stBucket), 4)
 			for _, p := range storagePurposes {
 				name := cfg.Name() + "-" + p
-				bucket := stFind(t, r, stBucket, name)
+				bucket := find(t, r, stBucket, name)
 				assert.Equal(t, tc.protect, bucket.Protect, name)
 				assert.Equal(t, tc.forceDestroy, bucket.Inputs["forceDestroy"], name)
-				versioning := stFind(t, r, "aws:s3/bucketVersioningV2:BucketVersioningV2",
+				versioning := find(t, r, "aws:s3/bucketVersioningV2:BucketVersioningV2",
 					name+"-versioning")
 				assert.Equal(t, tc.protect, versioning.Protect, name)
 				assert.Equal(t, map[string]any{"status": "Enabled"},
@@ -136,19 +90,19 @@ func TestStacksProtectBucketsInProdAndForceDestroyThemOnlyInDev(t *testing.T) {
 func TestStacksBucketsAreOwnerEnforcedPrivateAndEncrypted(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			assert.Empty(t, r.OfType("aws:s3/bucketAclV2:BucketAclV2"))
 			for _, p := range storagePurposes {
 				name := cfg.Name() + "-" + p
-				own := stFind(t, r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+				own := find(t, r, "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
 					name+"-ownership")
 				assert.Equal(t, map[string]any{"objectOwnership": "BucketOwnerEnforced"},
 					own.Inputs["rule"])
-				pab := stFind(t, r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+				pab := find(t, r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
 					name+"-public-access")
 				for _, flag := range []string{
 					"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
@@ -157,7 +111,7 @@ func TestStacksBucketsAreOwnerEnforcedPrivateAndEncrypted(t *testing.T) {
 					assert.Equal(t, true, pab.Inputs[flag], "%s %s", name, flag)
 				}
 
-				enc := stFind(t, r, "aws:s3/bucketServerSideEncryptionConfigurationV2:"+
+				enc := find(t, r, "aws:s3/bucketServerSideEncryptionConfigurationV2:"+
 					"BucketServerSideEncryptionConfigurationV2", name+"-encryption")
 				rules, ok := enc.Inputs["rules"].([]any)
 				require.True(t, ok)
@@ -179,11 +133,11 @@ func TestStacksBucketsAreOwnerEnforcedPrivateAndEncrypted(t *testing.T) {
 func TestStacksGiveEveryBucketOnePolicyThatRefusesPlainHTTP(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			require.Len(t, r.OfType(stPolicy), 4)
 			for _, p := range storagePurposes {
 				name := cfg.Name() + "-" + p
@@ -205,11 +159,11 @@ func TestStacksGiveEveryBucketOnePolicyThatRefusesPlainHTTP(t *testing.T) {
 func TestStacksLetCloudFrontReadServedBucketsForTheirOwnDistributionOnly(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			distArn, _ := r.Outputs["cdnDistributionArn"].(string)
 			distID, _ := r.Outputs["cdnDistributionId"].(string)
 			require.NotEmpty(t, distID)
@@ -237,11 +191,11 @@ func TestStacksLetCloudFrontReadServedBucketsForTheirOwnDistributionOnly(t *test
 func TestStacksLogBucketTakesLoadBalancerAndCloudFrontLogs(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			require.Equal(t, "us-east-1", cfg.Region)
 			arn := "arn:aws:s3:::" + cfg.Name() + "-logs"
 			statements := stStatements(t, stPolicyOf(t, r, cfg.Name()+"-logs"))
@@ -277,7 +231,7 @@ func TestStacksLogBucketTakesLoadBalancerAndCloudFrontLogs(t *testing.T) {
 			assert.Equal(t, map[string]any{"destinationResourceArn": arn},
 				dest[0].Inputs["deliveryDestinationConfiguration"])
 			require.Len(t, r.OfType("aws:cloudwatch/logDelivery:LogDelivery"), 1)
-			dist := stFind(t, r, stDistribution, cfg.Name()+"-cdn")
+			dist := find(t, r, stDistribution, cfg.Name()+"-cdn")
 			assert.NotContains(t, dist.Inputs, "loggingConfig")
 		})
 	}
@@ -286,14 +240,14 @@ func TestStacksLogBucketTakesLoadBalancerAndCloudFrontLogs(t *testing.T) {
 func TestStacksTierMediaNoSoonerThanStandardIAAllows(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			for _, p := range storagePurposes {
 				name := cfg.Name() + "-" + p
-				lc := stFind(t, r,
+				lc := find(t, r,
 					"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 					name+"-lifecycle")
 				rules := map[string]map[string]any{}
@@ -344,11 +298,11 @@ func TestStacksTierMediaNoSoonerThanStandardIAAllows(t *testing.T) {
 func TestStacksLetTheirOwnWebOriginsUploadStraightToS3(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			require.NotEmpty(t, cfg.Storage.CorsOrigins, "the stack file names web origins")
 			cors := r.OfType("aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2")
 			require.Len(t, cors, 1)
@@ -379,8 +333,8 @@ func TestStacksServeTheCDNOverHTTPSAtTheMatrixPriceClass(t *testing.T) {
 		t.Run(tc.stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, tc.stack)
-			dist := stFind(t, r, stDistribution, cfg.Name()+"-cdn")
+			r, cfg := stackRun(t, tc.stack)
+			dist := find(t, r, stDistribution, cfg.Name()+"-cdn")
 			assert.Equal(t, tc.priceClass, dist.Inputs["priceClass"])
 			assert.Equal(t, "http2and3", dist.Inputs["httpVersion"])
 			behaviors := []any{dist.Inputs["defaultCacheBehavior"]}
@@ -420,11 +374,11 @@ func TestStacksServeTheCDNOverHTTPSAtTheMatrixPriceClass(t *testing.T) {
 func TestStacksExportBucketNamesAndTheCDNEndpoint(t *testing.T) {
 	t.Parallel()
 
-	for _, stack := range storageStacks {
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 
-			r, cfg := runStorageStack(t, stack)
+			r, cfg := stackRun(t, stack)
 			for _, p := range storagePurposes {
 				assert.Equal(t, cfg.Name()+"-"+p, r.Outputs[p+"Bucket"], p)
 			}
