@@ -3,12 +3,12 @@ package components
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/socialflow/socialflow-infra/config"
 )
 
 // AlarmThresholds are the limits the alarms compare against.
@@ -135,7 +135,7 @@ func NewAlarms(
 
 	for _, email := range args.Emails {
 		// Named by address, so removing one subscriber leaves the others be.
-		sub := name + "-alarms-" + nonAlnum.ReplaceAllString(strings.ToLower(email), "-")
+		sub := name + "-alarms-" + config.EmailSlug(email)
 		if _, err := sns.NewTopicSubscription(ctx, sub,
 			&sns.TopicSubscriptionArgs{
 				Topic:    topic.Arn,
@@ -234,8 +234,6 @@ func (s alarmSpec) create(
 
 	return alarm, nil
 }
-
-var nonAlnum = regexp.MustCompile(`[^a-z0-9]+`)
 
 const (
 	greaterThan = "GreaterThanThreshold"

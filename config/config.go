@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -286,6 +287,11 @@ func Load(raw map[string]string) (*Config, error) {
 	sort.Strings(keys)
 	for _, key := range keys {
 		ns, name, ok := strings.Cut(key, ":")
+		if ok && ns != Namespace && nearNamespace(ns) {
+			p.Add(key, raw[key], "a key in the "+Namespace+": namespace (is the namespace misspelled?)")
+
+			continue
+		}
 		if !ok || ns != Namespace {
 			continue
 		}
@@ -328,7 +334,38 @@ func LoadFromEnv() (*Config, error) {
 		}
 	}
 
-	return Load(raw)
+	cfg, err := Load(raw)
+	if err != nil {
+		return nil, err
+	}
+	// The CLI runs the program from the project directory.
+	if err := cfg.CheckFiles("."); err != nil {
+		return nil, err
+	}
+
+	return cfg, nil
+}
+
+// CheckFiles checks that the files the settings name exist below the
+// project directory dir: the image's build context and Dockerfile, unless
+// a prebuilt image is used. It also records dir as [Config.ProjectDir].
+func (c *Config) CheckFiles(dir string) error {
+	c.ProjectDir = dir
+	if c.Image.Prebuilt != "" {
+		return nil
+	}
+	p := &Problems{}
+	if st, err := os.Stat(filepath.Join(dir, c.Image.Context)); err != nil || !st.IsDir() {
+		p.Add(key("image.context"), c.Image.Context,
+			"a directory of the project holding the backend source, or image.prebuilt")
+	}
+	st, err := os.Stat(filepath.Join(dir, c.Image.Dockerfile))
+	if err != nil || !st.Mode().IsRegular() {
+		p.Add(key("image.dockerfile"), c.Image.Dockerfile,
+			"a Dockerfile of the project (such as docker/Dockerfile), or image.prebuilt")
+	}
+
+	return p.Err()
 }
 
 func fillDefaultZones(cfg *Config) {
@@ -347,4 +384,32 @@ func quoteAll(ss []string) string {
 	}
 
 	return strings.Join(q, ", ")
+}
+
+// nearNamespace reports whether ns is probably a misspelling of the
+// project namespace, whose keys would otherwise be silently ignored.
+func nearNamespace(ns string) bool {
+	return strings.EqualFold(ns, Namespace) || editDistance(strings.ToLower(ns), Namespace) <= 2
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+
+	return prev[len(b)]
 }

@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -308,6 +309,35 @@ func TestBadStackConfigIsRejectedWithKeyValueAndAllowed(t *testing.T) {
 		"alarm-email-with-name": {set: map[string]string{
 			"socialflow:alarms": `{"emails":["Ops <ops@example.com>"]}`},
 			want: `socialflow:alarms.emails[0] "Ops <ops@example.com>": want a bare e-mail address`},
+		"misspelled-namespace": {set: map[string]string{"socialfow:logRetentionDays": "30"},
+			want: `socialfow:logRetentionDays "30": want a key in the socialflow: namespace`},
+		"namespace-case": {set: map[string]string{"Socialflow:protect": "true"},
+			want: `Socialflow:protect "true": want a key in the socialflow: namespace`},
+		"evaluation-periods-overflow": {set: map[string]string{
+			"socialflow:alarms": `{"evaluationPeriods":9223372036854775807}`},
+			want: "socialflow:alarms.evaluationPeriods 9223372036854775807: " +
+				"want 1 or more, spanning at most one day"},
+		"lifecycle-days-overflow": {set: map[string]string{
+			"socialflow:storage": `{"infrequentAccessAfterDays":9223372036854775807}`},
+			want: "socialflow:storage.infrequentAccessAfterDays 9223372036854775807: want 30 or more"},
+		"duplicate-subscriber": {set: map[string]string{
+			"socialflow:alarms": `{"emails":["a.b@example.com","a-b@example.com"]}`},
+			want: `socialflow:alarms.emails[1] "a-b@example.com": ` +
+				`want an address not already subscribed (as a.b@example.com)`},
+		"zone-letter": {set: map[string]string{"socialflow:network": net(pub, priv,
+			`,"availabilityZones":["us-east-1A","us-east-1b","us-east-1c"]`)},
+			want: `socialflow:network.availabilityZones "us-east-1A": ` +
+				`want distinct zones of region us-east-1`},
+		"health-path-with-space": {set: map[string]string{
+			"socialflow:api": `{"cpu":512,"memory":1024,"healthCheckPath":"/he alth"}`},
+			want: `socialflow:api.healthCheckPath "/he alth": want a URL path starting with /`},
+		"worker-health-path": {set: map[string]string{
+			"socialflow:worker": `{"cpu":512,"memory":1024,"healthCheckPath":"/health"}`},
+			want: `socialflow:worker.healthCheckPath "/health": ` +
+				`want no value: only the API is behind the load balancer`},
+		"cors-origin-port": {set: map[string]string{
+			"socialflow:storage": `{"corsOrigins":["https://a.example.com:99999"]}`},
+			want: `socialflow:storage.corsOrigins[0] "https://a.example.com:99999": want an origin`},
 		"price-class": {set: map[string]string{"socialflow:cdn": `{"priceClass":"PriceClass_50"}`},
 			want: `socialflow:cdn.priceClass "PriceClass_50": ` +
 				`want one of "PriceClass_100", "PriceClass_200", "PriceClass_All"`},
@@ -367,6 +397,19 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	require.ErrorAs(t, err, &cfgErr)
 	assert.Len(t, cfgErr.Problems, 4, "problems: %q", cfgErr.Problems)
 	assert.Contains(t, err.Error(), "(4 problems)")
+}
+
+func TestLongValuesAreShortenedInMessages(t *testing.T) {
+	t.Parallel()
+
+	raw := stackConfig(t, "dev")
+	raw["socialflow:cdn"] = `{"priceClass":"` + strings.Repeat("x", 5000) + `"}`
+
+	_, err := config.Load(raw)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "(1 problem)")
+	assert.Contains(t, err.Error(), "… (5002 characters): want one of")
+	assert.Less(t, len(err.Error()), 400)
 }
 
 func TestFargateSizes(t *testing.T) {

@@ -110,7 +110,7 @@ func describeKind(t reflect.Type, err error) string {
 	case reflect.Float64:
 		return "a number"
 	case reflect.Slice:
-		return "a list of " + describeKind(t.Elem(), nil) + "s"
+		return "a list, each " + describeKind(t.Elem(), nil)
 	default:
 		return fmt.Sprintf("a value of type %s", t.Kind())
 	}

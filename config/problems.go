@@ -45,11 +45,28 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("invalid stack configuration (%d problems):\n  - %s",
-		len(e.Problems), strings.Join(e.Problems, "\n  - "))
+	noun := "problems"
+	if len(e.Problems) == 1 {
+		noun = "problem"
+	}
+
+	return fmt.Sprintf("invalid stack configuration (%d %s):\n  - %s",
+		len(e.Problems), noun, strings.Join(e.Problems, "\n  - "))
 }
 
+// maxQuoted is how much of a bad value a message repeats.
+const maxQuoted = 120
+
 func quote(v any) string {
+	s := quoteFull(v)
+	if len(s) > maxQuoted {
+		return s[:maxQuoted] + fmt.Sprintf("… (%d characters)", len(s))
+	}
+
+	return s
+}
+
+func quoteFull(v any) string {
 	switch v := v.(type) {
 	case string:
 		return fmt.Sprintf("%q", v)

@@ -33,13 +33,13 @@ func TestBadStorageAndCDNSettingsNameKeyValueAndWhatIsAllowed(t *testing.T) {
 		{
 			name: "standard-ia-before-30-days", stack: "prod",
 			key: "socialflow:storage", value: `{"infrequentAccessAfterDays": 29}`,
-			problem: `socialflow:storage.infrequentAccessAfterDays 29: want 30 or more: ` +
-				`S3 moves objects to Standard-IA no sooner`,
+			problem: `socialflow:storage.infrequentAccessAfterDays 29: want 30 or more ` +
+				`(S3 moves objects to Standard-IA no sooner)`,
 		},
 		{
 			name: "old-versions-kept-zero-days", stack: "prod",
 			key: "socialflow:storage", value: `{"noncurrentVersionExpirationDays": 0}`,
-			problem: `socialflow:storage.noncurrentVersionExpirationDays 0: want 1 or more days`,
+			problem: `socialflow:storage.noncurrentVersionExpirationDays 0: want 1 to 3650 days`,
 		},
 		{
 			name: "cors-origin-with-trailing-slash", stack: "staging",

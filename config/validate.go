@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -39,8 +40,15 @@ func validate(c *Config, p *Problems) {
 		p.Add(key("beat.minCount/maxCount"), fmt.Sprintf("%d/%d", c.Beat.MinCount, c.Beat.MaxCount),
 			"1/1: the Celery beat scheduler must run exactly once")
 	}
-	if c.API.HealthCheckPath == "" || !strings.HasPrefix(c.API.HealthCheckPath, "/") {
-		p.Add(key("api.healthCheckPath"), c.API.HealthCheckPath, "a path starting with /")
+	if !pathPattern.MatchString(c.API.HealthCheckPath) || len(c.API.HealthCheckPath) > 1024 {
+		p.Add(key("api.healthCheckPath"), c.API.HealthCheckPath,
+			"a URL path starting with /, at most 1024 characters, no spaces or query")
+	}
+	for name, t := range map[string]Task{"worker": c.Worker, "beat": c.Beat} {
+		if t.HealthCheckPath != "" {
+			p.Add(key(name+".healthCheckPath"), t.HealthCheckPath,
+				"no value: only the API is behind the load balancer")
+		}
 	}
 	validateImage(c, p)
 	validateLoadBalancer(c, p)
@@ -51,12 +59,18 @@ func validate(c *Config, p *Problems) {
 
 var (
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	zonePattern    = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$`)
+	pathPattern    = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
 	dbNamePattern  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
 	digestPattern  = regexp.MustCompile(`^[^@\s]+@sha256:[0-9a-f]{64}$`)
 	acmCertPattern = regexp.MustCompile(
 		`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$`)
 	hostnamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
+
+// maxLifecycleDays bounds lifecycle day counts (ten years), well inside
+// what S3 accepts once later transitions are added to them.
+const maxLifecycleDays = 3650
 
 // LogRetentionDays are the retention periods CloudWatch Logs accepts.
 var LogRetentionDays = []int{
@@ -94,7 +108,11 @@ func validateNetwork(c *Config, p *Problems) {
 	}
 	seen := map[string]bool{}
 	for _, z := range zones {
-		if seen[z] || !strings.HasPrefix(z, c.Region) || len(z) != len(c.Region)+1 {
+		if !regionPattern.MatchString(c.Region) {
+			break // the region is reported already; zones can't be checked against it
+		}
+		if seen[z] || !zonePattern.MatchString(z) || !strings.HasPrefix(z, c.Region) ||
+			len(z) != len(c.Region)+1 {
 			p.Add(key("network.availabilityZones"), z,
 				"distinct zones of region "+c.Region+" such as "+c.Region+"a")
 		}
@@ -273,19 +291,20 @@ func validateCDN(c *Config, p *Problems) {
 
 func validateStorage(c *Config, p *Problems) {
 	s := c.Storage
-	if s.InfrequentAccessAfterDays < 30 {
+	if s.InfrequentAccessAfterDays < 30 || s.InfrequentAccessAfterDays > maxLifecycleDays {
 		p.Add(key("storage.infrequentAccessAfterDays"), s.InfrequentAccessAfterDays,
-			"30 or more: S3 moves objects to Standard-IA no sooner")
+			fmt.Sprintf("30 or more (S3 moves objects to Standard-IA no sooner), at most %d",
+				maxLifecycleDays))
 	}
-	if s.NoncurrentVersionExpirationDays < 1 {
+	if s.NoncurrentVersionExpirationDays < 1 || s.NoncurrentVersionExpirationDays > maxLifecycleDays {
 		p.Add(key("storage.noncurrentVersionExpirationDays"), s.NoncurrentVersionExpirationDays,
-			"1 or more days")
+			fmt.Sprintf("1 to %d days", maxLifecycleDays))
 	}
 	for i, o := range s.CorsOrigins {
 		// Browsers send the bare origin and S3 compares it as a string, so
 		// a trailing slash, path or query would never match.
 		u, err := url.Parse(o)
-		ok := err == nil && u.Host != "" && o == u.Scheme+"://"+u.Host &&
+		ok := err == nil && u.Host != "" && o == u.Scheme+"://"+u.Host && validPort(u.Port()) &&
 			(u.Scheme == "https" || (u.Scheme == "http" && c.Environment == "dev"))
 		if !ok {
 			p.Add(fmt.Sprintf("%s[%d]", key("storage.corsOrigins"), i), o,
@@ -295,14 +314,29 @@ func validateStorage(c *Config, p *Problems) {
 	}
 }
 
+// EmailSlug is how an alarm subscriber is named among the stack's
+// resources: its address in lower case, every other character a hyphen.
+func EmailSlug(email string) string {
+	return nonAlnum.ReplaceAllString(strings.ToLower(email), "-")
+}
+
+var nonAlnum = regexp.MustCompile(`[^a-z0-9]+`)
+
 func validateAlarms(c *Config, p *Problems) {
 	a := c.Alarms
+	slugs := map[string]string{}
 	for i, e := range a.Emails {
+		k := fmt.Sprintf("%s[%d]", key("alarms.emails"), i)
 		addr, err := mail.ParseAddress(e)
 		if err != nil || addr.Address != e || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") {
-			p.Add(fmt.Sprintf("%s[%d]", key("alarms.emails"), i), e,
-				"a bare e-mail address such as ops@example.com")
+			p.Add(k, e, "a bare e-mail address such as ops@example.com")
+
+			continue
 		}
+		if other, dup := slugs[EmailSlug(e)]; dup {
+			p.Add(k, e, "an address not already subscribed (as "+other+")")
+		}
+		slugs[EmailSlug(e)] = e
 	}
 	if a.CPUPercent <= 0 || a.CPUPercent > 100 {
 		p.Add(key("alarms.cpuPercent"), a.CPUPercent, "a percentage above 0 and at most 100")
@@ -325,17 +359,28 @@ func validateAlarms(c *Config, p *Problems) {
 			p.Add(key("alarms."+pct.name), pct.value, "a percentage above 0 and below 100")
 		}
 	}
-	if a.HTTP5xxCount < 1 {
-		p.Add(key("alarms.http5xxCount"), a.HTTP5xxCount, "1 or more responses per period")
+	if a.HTTP5xxCount < 1 || a.HTTP5xxCount > 1_000_000 {
+		p.Add(key("alarms.http5xxCount"), a.HTTP5xxCount, "1 to 1000000 responses per period")
 	}
 	if a.LatencySeconds <= 0 || a.LatencySeconds > 60 {
 		p.Add(key("alarms.latencySeconds"), a.LatencySeconds, "above 0 and at most 60 seconds")
 	}
-	if a.Evictions < 1 {
-		p.Add(key("alarms.evictions"), a.Evictions, "1 or more evictions per period")
+	if a.Evictions < 1 || a.Evictions > 1_000_000_000 {
+		p.Add(key("alarms.evictions"), a.Evictions, "1 to 1000000000 evictions per period")
 	}
-	if a.EvaluationPeriods < 1 || a.EvaluationPeriods*a.PeriodSeconds > 86400 {
+	// Divided, not multiplied: a huge count must not wrap around.
+	if a.EvaluationPeriods < 1 || a.PeriodSeconds > 0 && a.EvaluationPeriods > 86400/a.PeriodSeconds {
 		p.Add(key("alarms.evaluationPeriods"), a.EvaluationPeriods,
 			"1 or more, spanning at most one day with periodSeconds")
 	}
+}
+
+// validPort accepts an empty port or a TCP port number.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+
+	return err == nil && n >= 1 && n <= 65535
 }

@@ -90,6 +90,25 @@ func TestPreviewOfABadStackPrintsEveryProblemAndNoPlan(t *testing.T) {
 	}
 }
 
+func TestPreviewOfAStackWithoutItsDockerfileStopsBeforeThePlan(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml"} {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o600))
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-stack", "dev", "-dir", dir}, &stdout, &stderr)
+
+	assert.Equal(t, 2, code)
+	assert.Empty(t, stdout.String())
+	assert.Contains(t, stderr.String(),
+		`socialflow:image.dockerfile "docker/Dockerfile": want a Dockerfile of the project`)
+}
+
 func TestPreviewRejectsUnknownFormatsAndMissingStacks(t *testing.T) {
 	t.Parallel()
 

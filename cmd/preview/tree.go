@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -46,7 +47,21 @@ func writeTree(w io.Writer, r *harness.Result) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			_, _ = fmt.Fprintf(w, "  %s: %v\n", k, r.Outputs[k])
+			m, ok := asObject(r.Outputs[k])
+			if !ok {
+				_, _ = fmt.Fprintf(w, "  %s: %s\n", k, outputValue(r.Outputs[k]))
+
+				continue
+			}
+			_, _ = fmt.Fprintf(w, "  %s:\n", k)
+			sub := make([]string, 0, len(m))
+			for sk := range m {
+				sub = append(sub, sk)
+			}
+			sort.Strings(sub)
+			for _, sk := range sub {
+				_, _ = fmt.Fprintf(w, "    %s: %s\n", sk, outputValue(m[sk]))
+			}
 		}
 	}
 }
@@ -107,4 +122,35 @@ func settings(inputs map[string]any) []string {
 	sort.Strings(out)
 
 	return out
+}
+
+// outputValue renders an output: strings as they are (quoted when empty),
+// lists and maps as JSON, so each reads on one line without Go's syntax.
+func outputValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		if v == "" {
+			return `""`
+		}
+
+		return v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+
+		return string(b)
+	}
+}
+
+// asObject returns a map-valued output as a map of plain values.
+func asObject(v any) (map[string]any, bool) {
+	b, err := json.Marshal(v)
+	if err != nil || len(b) == 0 || b[0] != '{' {
+		return nil, false
+	}
+	var m map[string]any
+
+	return m, json.Unmarshal(b, &m) == nil
 }

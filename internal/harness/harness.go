@@ -232,6 +232,14 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 
 	m.mu.Lock()
+	for _, other := range m.resources {
+		if rpc != nil && other.URN == rec.URN {
+			m.mu.Unlock()
+
+			// The engine refuses a second resource with the same URN.
+			return "", nil, fmt.Errorf("duplicate resource URN %s", rec.URN)
+		}
+	}
 	m.resources = append(m.resources, rec)
 	m.mu.Unlock()
 

@@ -58,3 +58,17 @@ func TestUnknownInvokesFailLoudly(t *testing.T) {
 	_, err := m.Call(pulumi.MockCallArgs{Token: "aws:ec2/getAmi:getAmi"})
 	require.ErrorContains(t, err, "does not answer invoke aws:ec2/getAmi:getAmi")
 }
+
+func TestDuplicateURNsFailAsTheEngineWould(t *testing.T) {
+	t.Parallel()
+
+	_, err := harness.Run("demo", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		if _, err := s3.NewBucketV2(ctx, "same", nil); err != nil {
+			return nil, err
+		}
+		_, err := s3.NewBucketV2(ctx, "same", nil)
+
+		return pulumi.Map{}, err
+	})
+	require.ErrorContains(t, err, "duplicate resource URN")
+}

@@ -28,7 +28,9 @@ func LoadConfig(dir, stackName string) (project string, cfg *config.Config, err 
 	if err != nil {
 		return "", nil, err
 	}
-	cfg.ProjectDir = dir
+	if err := cfg.CheckFiles(dir); err != nil {
+		return "", nil, err
+	}
 
 	return project, cfg, nil
 }
