@@ -180,9 +180,11 @@ func NewRedis(
 		finalSnapshot = pulumi.String(name + "-final")
 	}
 	group, err := elasticache.NewReplicationGroup(ctx, name, &elasticache.ReplicationGroupArgs{
-		Description:              pulumi.String("Cache and Celery broker of " + name),
-		Engine:                   pulumi.String("redis"),
-		EngineVersion:            pulumi.String(args.EngineVersion),
+		Description:   pulumi.String("Cache and Celery broker of " + name),
+		Engine:        pulumi.String("redis"),
+		EngineVersion: pulumi.String(args.EngineVersion),
+		// Opts in to AWS's patch campaigns. 7.1 is the last Redis OSS 7
+		// minor, so no campaign moves the group past the stated version.
 		AutoMinorVersionUpgrade:  pulumi.Bool(true),
 		NodeType:                 pulumi.String(args.NodeType),
 		NumCacheClusters:         pulumi.Int(args.Nodes),

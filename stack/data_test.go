@@ -398,6 +398,7 @@ func TestRedisSizingFollowsTheEnvironmentMatrix(t *testing.T) {
 
 			assert.Equal(t, "redis", c.Inputs["engine"])
 			assert.Equal(t, "7.1", c.Inputs["engineVersion"])
+			assert.Equal(t, true, c.Inputs["autoMinorVersionUpgrade"], "security patches")
 			assert.Equal(t, m.nodeType, c.Inputs["nodeType"])
 			assert.Equal(t, m.nodes, c.Inputs["numCacheClusters"])
 			assert.Equal(t, m.failover, c.Inputs["automaticFailoverEnabled"])
