@@ -61,3 +61,20 @@ func find(t *testing.T, r *harness.Result, typ, name string) *harness.Resource {
 
 	return res
 }
+
+// forEachStack runs check on every stack file of the project, each in a
+// parallel subtest named after the stack.
+func forEachStack(
+	t *testing.T, check func(t *testing.T, stack string, r *harness.Result, cfg *config.Config),
+) {
+	t.Helper()
+
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+
+			r, cfg := stackRun(t, stack)
+			check(t, stack, r, cfg)
+		})
+	}
+}
