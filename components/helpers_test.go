@@ -11,15 +11,18 @@ import (
 	"github.com/socialflow/socialflow-infra/internal/harness"
 )
 
-// runComponent runs program under the mock harness as stack "test" and
-// fails the test if the program fails.
+// runComponentE runs program under the mock harness as stack "test".
+func runComponentE(program func(ctx *pulumi.Context) error) (*harness.Result, error) {
+	return harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		return pulumi.Map{}, program(ctx)
+	})
+}
+
+// runComponent is [runComponentE] failing the test if the program fails.
 func runComponent(t *testing.T, program func(ctx *pulumi.Context) error) *harness.Result {
 	t.Helper()
 
-	result, err := harness.Run("socialflow", "test", nil,
-		func(ctx *pulumi.Context) (pulumi.Map, error) {
-			return pulumi.Map{}, program(ctx)
-		})
+	result, err := runComponentE(program)
 	require.NoError(t, err)
 
 	return result

@@ -369,10 +369,10 @@ func TestEcrRepositoryArnNamesOnlyPrivateEcrRepositories(t *testing.T) {
 func TestImagesRejectAnUnknownArchitecture(t *testing.T) {
 	t.Parallel()
 
-	_, err := harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	_, err := runComponentE(func(ctx *pulumi.Context) error {
 		_, err := components.NewImages(ctx, "sf", imagesArgs(backendTree(t), "MIPS", "", false))
 
-		return nil, err
+		return err
 	})
 	assert.ErrorContains(t, err, `unknown architecture "MIPS"`)
 }

@@ -164,17 +164,17 @@ func TestLoadBalancerNamesLeaveRoomForTheAutonameSuffix(t *testing.T) {
 	t.Parallel()
 
 	// 24 characters plus Pulumi's 8 fill the 32 AWS allows.
-	_, err := harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	_, err := runComponentE(func(ctx *pulumi.Context) error {
 		_, err := components.NewLoadBalancer(ctx, "socialflow-staging-x", lbArgs(certArn, nil))
 
-		return nil, err
+		return err
 	})
 	assert.NoError(t, err, `"socialflow-staging-x-api" is 24 characters`)
 
-	_, err = harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	_, err = runComponentE(func(ctx *pulumi.Context) error {
 		_, err := components.NewLoadBalancer(ctx, "socialflow-staging-xy", lbArgs(certArn, nil))
 
-		return nil, err
+		return err
 	})
 	assert.ErrorContains(t, err, `"socialflow-staging-xy-api" leaves no room`)
 }

@@ -101,12 +101,11 @@ func TestPostgresRefusesNamesRDSRejectsAsIdentifiers(t *testing.T) {
 		"d" + strings.Repeat("b", 63),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := harness.Run("socialflow", "test", nil,
-				func(ctx *pulumi.Context) (pulumi.Map, error) {
-					_, err := components.NewPostgres(ctx, name, postgresArgs(2))
+			_, err := runComponentE(func(ctx *pulumi.Context) error {
+				_, err := components.NewPostgres(ctx, name, postgresArgs(2))
 
-					return pulumi.Map{}, err
-				})
+				return err
+			})
 
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), name)

@@ -154,12 +154,11 @@ func TestRedisRefusesNamesTooLongForAReplicationGroupID(t *testing.T) {
 
 	for _, name := range []string{fits + "r", "1redis", "redis--x", "Redis"} {
 		t.Run(name, func(t *testing.T) {
-			_, err := harness.Run("socialflow", "test", nil,
-				func(ctx *pulumi.Context) (pulumi.Map, error) {
-					_, err := components.NewRedis(ctx, name, redisArgs(1))
+			_, err := runComponentE(func(ctx *pulumi.Context) error {
+				_, err := components.NewRedis(ctx, name, redisArgs(1))
 
-					return pulumi.Map{}, err
-				})
+				return err
+			})
 
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), name)

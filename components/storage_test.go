@@ -214,10 +214,10 @@ func TestStorageRefusesForceDestroyOnProtectedBuckets(t *testing.T) {
 
 	args := s3TestArgs()
 	args.ForceDestroy = true
-	_, err := harness.Run("socialflow", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	_, err := runComponentE(func(ctx *pulumi.Context) error {
 		_, err := components.NewStorage(ctx, "sf", args)
 
-		return pulumi.Map{}, err
+		return err
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "forceDestroy")
