@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialflow/socialflow-infra/config"
 	"github.com/socialflow/socialflow-infra/internal/harness"
 )
 
@@ -647,5 +648,31 @@ func TestDataSecretsNeverAppearInThePreview(t *testing.T) {
 			"the preview never shows the AUTH token")
 		assert.False(t, strings.Contains(string(preview), "rediss://:"),
 			"the preview never shows the connection URL")
+	})
+}
+
+func TestStacksRestartEveryServiceAfterTheDatabasePasswordRotates(t *testing.T) {
+	t.Parallel()
+
+	forEachStack(t, func(t *testing.T, stack string, r *harness.Result, _ *config.Config) {
+		rotations := r.OfType("aws:secretsmanager/secretRotation:SecretRotation")
+		require.Len(t, rotations, 1)
+		assert.Equal(t, r.Outputs["postgresSecretArn"], rotations[0].Inputs["secretId"],
+			"the secret RDS manages for the master user")
+
+		services := map[string]bool{}
+		for _, svc := range r.OfType(serviceType) {
+			services[svc.Name] = true
+		}
+		restarted := map[string]bool{}
+		for _, s := range r.OfType("aws:scheduler/schedule:Schedule") {
+			var input map[string]any
+			target := s.Inputs["target"].(map[string]any)
+			require.NoError(t, json.Unmarshal([]byte(target["input"].(string)), &input))
+			assert.Equal(t, r.Outputs["clusterName"], input["cluster"])
+			restarted[input["service"].(string)] = true
+		}
+		assert.Len(t, services, 3, stack)
+		assert.Equal(t, services, restarted, "%s: every service, and only those", stack)
 	})
 }

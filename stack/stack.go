@@ -183,6 +183,22 @@ func New(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		outputs[k] = v
 	}
 
+	serviceNames := map[string]pulumi.StringInput{}
+	for role, svc := range compute.services {
+		serviceNames[role] = svc.ServiceName
+	}
+	// The services read the database password only when their tasks start.
+	rotation := &components.PasswordRotationArgs{
+		AccountID:    identity.AccountId,
+		Region:       cfg.Region,
+		SecretArn:    postgres.MasterSecretArn,
+		ClusterName:  compute.cluster.Name,
+		ServiceNames: serviceNames,
+	}
+	if _, err := components.NewPasswordRotation(ctx, name+"-db-password", rotation); err != nil {
+		return nil, err
+	}
+
 	alarms, err := newAlarms(ctx, cfg, identity.AccountId, secrets, postgres, redis, compute)
 	if err != nil {
 		return nil, err
