@@ -12,12 +12,9 @@ import (
 // AWS's recommended policy for new listeners.
 const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
-// Load balancer and target group names are at most 32 characters, and
-// Pulumi appends an 8-character suffix to the logical name.
-const (
-	MaxLoadBalancerName = 32
-	AutonameSuffixLen   = 8
-)
+// MaxLoadBalancerName is the longest load balancer or target group name
+// AWS accepts, Pulumi's suffix included.
+const MaxLoadBalancerName = 32
 
 // Target group health check and draining. Thirty seconds of draining
 // covers the API's requests, which the idle timeout already bounds.
@@ -86,9 +83,9 @@ func NewLoadBalancer(
 ) (*LoadBalancer, error) {
 	tgName := name + "-api"
 	for _, n := range []string{name, tgName} {
-		if len(n)+AutonameSuffixLen > MaxLoadBalancerName {
+		if len(n)+AutoNameSuffixLength > MaxLoadBalancerName {
 			return nil, fmt.Errorf("naming load balancer resources: %q leaves no room for "+
-				"the %d-character suffix within %d characters", n, AutonameSuffixLen,
+				"the %d-character suffix within %d characters", n, AutoNameSuffixLength,
 				MaxLoadBalancerName)
 		}
 	}

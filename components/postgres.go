@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -53,11 +52,6 @@ const (
 // smaller classes get half their memory, leaving the rest to PostgreSQL's
 // own buffers and connections.
 const maxEffectiveCacheGiB = 3
-
-// rdsIdentifier is what RDS accepts as an instance identifier (1 to 63
-// characters, checked separately): a letter, then letters, digits and single
-// hyphens, no trailing hyphen.
-var rdsIdentifier = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // PostgresArgs configures [NewPostgres].
 type PostgresArgs struct {
@@ -160,7 +154,7 @@ type Postgres struct {
 func NewPostgres(
 	ctx *pulumi.Context, name string, args *PostgresArgs, opts ...pulumi.ResourceOption,
 ) (*Postgres, error) {
-	if len(name) > 63 || !rdsIdentifier.MatchString(name) {
+	if len(name) > 63 || !awsIdentifier.MatchString(name) {
 		return nil, fmt.Errorf("creating postgres %q: an RDS identifier is up to 63 lower-case "+
 			"letters, digits and single hyphens, starting with a letter", name)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -36,14 +35,6 @@ const (
 // MaxReplicationGroupIDLength is the longest replication group ID
 // ElastiCache accepts.
 const MaxReplicationGroupIDLength = 40
-
-// AutoNameSuffixLength is what Pulumi appends to a logical name: a hyphen and
-// seven random characters.
-const AutoNameSuffixLength = 8
-
-// cacheIdentifier is what ElastiCache accepts as a replication group ID,
-// length aside.
-var cacheIdentifier = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // RedisArgs configures [NewRedis].
 type RedisArgs struct {
@@ -118,7 +109,7 @@ func NewRedis(
 	ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.ResourceOption,
 ) (*Redis, error) {
 	if len(name)+AutoNameSuffixLength > MaxReplicationGroupIDLength ||
-		!cacheIdentifier.MatchString(name) {
+		!awsIdentifier.MatchString(name) {
 		return nil, fmt.Errorf("creating redis %q: a replication group ID is up to %d "+
 			"lower-case letters, digits and single hyphens including Pulumi's %d-character "+
 			"suffix, starting with a letter",
