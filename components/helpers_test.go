@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -26,6 +27,23 @@ func runComponent(t *testing.T, program func(ctx *pulumi.Context) error) *harnes
 	require.NoError(t, err)
 
 	return result
+}
+
+// assertNamesRefused checks that create fails for each name with an error
+// that quotes it.
+func assertNamesRefused(
+	t *testing.T, names []string, create func(ctx *pulumi.Context, name string) error,
+) {
+	t.Helper()
+
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			_, err := runComponentE(func(ctx *pulumi.Context) error { return create(ctx, name) })
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), name)
+		})
+	}
 }
 
 // only returns the single resource of typ, failing if there is not exactly one.
